@@ -1,0 +1,176 @@
+"""The Account aggregate: a balance in one currency that never goes negative."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from domain.errors import (
+    AccountIsClosed,
+    AccountIsFrozen,
+    CurrencyMismatch,
+    InsufficientFunds,
+    InvalidStateTransition,
+    InvalidValue,
+    NonZeroBalance,
+)
+from domain.money import Currency, Money
+from domain.shared import AggregateRoot, DomainEvent
+
+ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+OWNER_MAX_LENGTH = 200
+
+
+class AccountStatus(enum.StrEnum):
+    OPEN = "open"
+    FROZEN = "frozen"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountEvent(DomainEvent):
+    aggregate_type: ClassVar[str] = "accounts"
+
+    def payload(self) -> dict[str, Any]:
+        fields = super().payload()
+        return {"account_id": fields.pop("aggregate_id"), **fields}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountOpened(AccountEvent):
+    owner: str
+    currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoneyDeposited(AccountEvent):
+    amount: str
+    currency: str
+    balance: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoneyWithdrawn(AccountEvent):
+    amount: str
+    currency: str
+    balance: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountFrozen(AccountEvent):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountUnfrozen(AccountEvent):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountClosed(AccountEvent):
+    pass
+
+
+def validate_account_id(account_id: str) -> str:
+    if not isinstance(account_id, str) or not re.fullmatch(ACCOUNT_ID_PATTERN, account_id):
+        raise InvalidValue(f"account id {account_id!r} does not match {ACCOUNT_ID_PATTERN}")
+    return account_id
+
+
+def validate_owner(owner: str) -> str:
+    if not 1 <= len(owner) <= OWNER_MAX_LENGTH or not owner.strip():
+        raise InvalidValue(f"owner must be 1 to {OWNER_MAX_LENGTH} characters")
+    return owner
+
+
+class Account(AggregateRoot):
+    """A bank account. Every state change records exactly one event."""
+
+    def __init__(
+        self,
+        id: str,
+        owner: str,
+        balance: Money,
+        status: AccountStatus = AccountStatus.OPEN,
+        version: int = 0,
+    ) -> None:
+        super().__init__(validate_account_id(id), version)
+        if balance.is_negative:
+            raise InvalidValue(f"account {id} cannot hold a negative balance ({balance})")
+        self.owner = validate_owner(owner)
+        self.balance = balance
+        self.status = AccountStatus(status)
+
+    @property
+    def currency(self) -> Currency:
+        return self.balance.currency
+
+    @classmethod
+    def open(cls, id: str, owner: str, currency: str) -> Account:
+        account = cls(id, owner, Money.zero(currency))
+        account.record(
+            AccountOpened(aggregate_id=id, aggregate_version=1, owner=owner, currency=currency)
+        )
+        return account
+
+    def deposit(self, amount: Money) -> None:
+        self._require_not_closed()
+        self._require_positive_in_own_currency(amount)
+        self.balance = self.balance + amount
+        self.record(MoneyDeposited(**self._movement(amount)))
+
+    def withdraw(self, amount: Money) -> None:
+        self._require_not_closed()
+        self._require_positive_in_own_currency(amount)
+        if self.status is AccountStatus.FROZEN:
+            raise AccountIsFrozen(f"account {self.id} is frozen")
+        if self.balance < amount:
+            raise InsufficientFunds(
+                f"account {self.id} holds {self.balance}, cannot withdraw {amount}"
+            )
+        self.balance = self.balance - amount
+        self.record(MoneyWithdrawn(**self._movement(amount)))
+
+    def freeze(self) -> None:
+        self._require_not_closed()
+        if self.status is AccountStatus.FROZEN:
+            raise InvalidStateTransition(f"account {self.id} is already frozen")
+        self.status = AccountStatus.FROZEN
+        self.record(AccountFrozen(aggregate_id=self.id, aggregate_version=self.next_version))
+
+    def unfreeze(self) -> None:
+        self._require_not_closed()
+        if self.status is not AccountStatus.FROZEN:
+            raise InvalidStateTransition(f"account {self.id} is not frozen")
+        self.status = AccountStatus.OPEN
+        self.record(AccountUnfrozen(aggregate_id=self.id, aggregate_version=self.next_version))
+
+    def close(self) -> None:
+        self._require_not_closed()
+        if not self.balance.is_zero:
+            raise NonZeroBalance(f"account {self.id} still holds {self.balance}")
+        self.status = AccountStatus.CLOSED
+        self.record(AccountClosed(aggregate_id=self.id, aggregate_version=self.next_version))
+
+    def _require_not_closed(self) -> None:
+        if self.status is AccountStatus.CLOSED:
+            raise AccountIsClosed(f"account {self.id} is closed")
+
+    def _require_positive_in_own_currency(self, amount: Money) -> None:
+        if amount.currency != self.currency:
+            raise CurrencyMismatch(
+                f"account {self.id} is in {self.currency}, the amount is in {amount.currency}"
+            )
+        if not amount.is_positive:
+            raise InvalidValue(f"amount must be positive, got {amount}")
+
+    def _movement(self, amount: Money) -> dict[str, str | int]:
+        return {
+            "aggregate_id": self.id,
+            "aggregate_version": self.next_version,
+            "amount": amount.to_string(),
+            "currency": str(amount.currency),
+            "balance": self.balance.to_string(),
+        }

@@ -1,0 +1,67 @@
+"""Domain errors, split by what the caller should do about them.
+
+- :class:`BusinessRuleViolation`: the request was well formed but a rule said
+  no. The outcome is *rejected*: recorded, never retried.
+- :class:`InvalidValue`: the input itself is malformed (a bad amount, an
+  unknown currency). The outcome is *invalid*.
+- :class:`ConcurrencyConflict`: somebody else changed the aggregate first;
+  reload and try again.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code = "domain_error"
+
+
+class InvalidValue(DomainError, ValueError):
+    """The input cannot form a valid value (bad input, not a business refusal)."""
+
+    code = "invalid_value"
+
+
+class BusinessRuleViolation(DomainError):
+    """A business rule refused the operation."""
+
+    code = "business_rule_violation"
+
+
+class InsufficientFunds(BusinessRuleViolation):
+    code = "insufficient_funds"
+
+
+class AccountIsFrozen(BusinessRuleViolation):
+    code = "account_frozen"
+
+
+class AccountIsClosed(BusinessRuleViolation):
+    code = "account_closed"
+
+
+class CurrencyMismatch(BusinessRuleViolation):
+    code = "currency_mismatch"
+
+
+class AccountNotFound(BusinessRuleViolation):
+    code = "account_not_found"
+
+
+class AccountAlreadyExists(BusinessRuleViolation):
+    code = "account_already_exists"
+
+
+class NonZeroBalance(BusinessRuleViolation):
+    code = "non_zero_balance"
+
+
+class InvalidStateTransition(BusinessRuleViolation):
+    code = "invalid_state_transition"
+
+
+class ConcurrencyConflict(DomainError):
+    """The aggregate was changed by someone else since it was loaded."""
+
+    code = "concurrency_conflict"

@@ -1,0 +1,1 @@
+"""The application layer, its adapters and the entry points of the worker."""

@@ -1,0 +1,1 @@
+"""Adapters: tortoise persistence, the inbox and outbox, RabbitMQ."""

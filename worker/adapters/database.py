@@ -1,0 +1,68 @@
+"""Connecting tortoise, running its migrations, and checking the database is up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+from worker.config import Settings
+
+APP = "worker"
+
+
+def _with_pool_size(url: str, size: int) -> str:
+    if not url.startswith(("postgres://", "asyncpg://")) or "maxsize=" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}minsize=1&maxsize={size}"
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "connections": {"default": _with_pool_size(settings.database_url, settings.db_pool_size)},
+        "apps": {
+            APP: {
+                "models": ["worker.adapters.orm"],
+                "migrations": "worker.adapters.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _ensure_sqlite_directory(settings: Settings) -> None:
+    if settings.is_sqlite:
+        path = settings.database_url.split("://", 1)[1].split("?", 1)[0]
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def connect(settings: Settings) -> None:
+    _ensure_sqlite_directory(settings)
+    await Tortoise.init(config=tortoise_config(settings))
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply tortoise's migrations (idempotent: applied ones are skipped)."""
+    _ensure_sqlite_directory(settings)
+    try:
+        await tortoise_migrate(config=tortoise_config(settings))
+    finally:
+        await close()
+
+
+async def close() -> None:
+    await connections.close_all()
+
+
+async def is_reachable() -> bool:
+    """Whether a trivial query succeeds right now."""
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:
+        return False
+    return True

@@ -1,0 +1,110 @@
+"""The outbox relay: publishes committed events, in order per aggregate, at least once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from aio_pika.abc import AbstractChannel
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from worker.adapters.orm import OutboxRow
+from worker.adapters.rabbitmq.publishing import publish_event
+
+log = logging.getLogger("worker.outbox")
+
+#: Only one relay publishes at a time across processes (an advisory lock), so
+#: events of one aggregate never overtake each other between two relays.
+RELAY_LOCK_KEY = 0x0B0C_5E1A
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows with confirms, then marks them sent.
+
+    A commit wakes it at once (:meth:`wake`); it also sweeps every
+    ``poll_interval`` seconds for rows committed by other processes or left by a
+    crash. A crash between publish and marking re-publishes: consumers see the
+    same event id twice, never a missing one.
+    """
+
+    def __init__(self, *, batch_size: int, poll_interval: float, is_postgres: bool) -> None:
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._is_postgres = is_postgres
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, channel: AbstractChannel) -> None:
+        """Relay until cancelled; database or broker trouble only delays it."""
+        while True:
+            try:
+                full = await self.publish_pending(channel) == self._batch_size
+            except Exception as error:
+                log.warning("outbox relay failed, retrying: %s", error)
+                full = False
+                await asyncio.sleep(self._poll_interval)
+            if not full:
+                await self._sleep()
+
+    async def _sleep(self) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+    async def publish_pending(self, channel: AbstractChannel) -> int:
+        """Publish one batch; return how many rows it held."""
+        async with in_transaction() as db:
+            if not await self._won_the_relay_lock(db):
+                return 0
+            rows = (
+                await OutboxRow.filter(sent_at=None)
+                .order_by("id")
+                .limit(self._batch_size)
+                .select_for_update(skip_locked=True)
+                .using_db(db)
+            )
+            if not rows:
+                return 0
+            confirmed = await self._publish_in_order(channel, rows)
+            if confirmed:
+                await OutboxRow.filter(id__in=confirmed).using_db(db).update(
+                    sent_at=datetime.now(UTC)
+                )
+        return len(rows)
+
+    async def _won_the_relay_lock(self, db: BaseDBAsyncClient) -> bool:
+        if not self._is_postgres:
+            return True
+        _, rows = await db.execute_query("SELECT pg_try_advisory_xact_lock($1) AS ok", [RELAY_LOCK_KEY])
+        return bool(rows[0]["ok"])
+
+    async def _publish_in_order(self, channel: AbstractChannel, rows: list[OutboxRow]) -> list[int]:
+        """Publish each aggregate's events one after another, aggregates side by side.
+
+        An aggregate stops at its first failure, so a later event never goes out
+        before an earlier one that is still pending.
+        """
+        by_aggregate: defaultdict[tuple[str, str], list[OutboxRow]] = defaultdict(list)
+        for row in rows:
+            by_aggregate[(row.aggregate_type, row.aggregate_id)].append(row)
+
+        async def publish_stream(stream: list[OutboxRow]) -> list[int]:
+            sent: list[int] = []
+            for row in stream:
+                try:
+                    await publish_event(channel, row)
+                except Exception as error:
+                    log.warning("event %s not published, will retry: %s", row.event_id, error)
+                    break
+                sent.append(row.id)
+            return sent
+
+        results = await asyncio.gather(*(publish_stream(s) for s in by_aggregate.values()))
+        return [row_id for sent in results for row_id in sent]

@@ -1,0 +1,1 @@
+"""RabbitMQ: topology, the command consumer, and what the worker publishes."""

@@ -1,0 +1,71 @@
+"""The exchanges and queues of the wire contract, declared idempotently at start-up."""
+
+from __future__ import annotations
+
+from aio_pika import ExchangeType
+from aio_pika.abc import AbstractChannel, AbstractQueue
+
+from worker.commands import COMMANDS, commands_for_queue
+
+COMMANDS_EXCHANGE = "commands"
+EVENTS_EXCHANGE = "domain-events"
+#: Events nobody subscribed to land here (through the alternate exchange), so a
+#: mandatory publish always routes and nothing vanishes; it keeps a day's worth.
+UNROUTED_EVENTS = "domain-events.unrouted"
+UNROUTED_TTL_MS = 24 * 3600 * 1000
+UNROUTED_MAX_LENGTH = 100_000
+#: The broker dead-letters a message redelivered this often (say, one that
+#: crashes the worker every time), so even a crash loop ends in the DLQ.
+DELIVERY_LIMIT = 50
+
+
+def dead_letter_queue(queue: str) -> str:
+    return f"{queue}.dlq"
+
+
+def command_queues() -> list[str]:
+    return sorted({model.queue for model in COMMANDS.values()})
+
+
+async def declare_events(channel: AbstractChannel) -> None:
+    unrouted = await channel.declare_exchange(UNROUTED_EVENTS, ExchangeType.FANOUT, durable=True)
+    queue = await channel.declare_queue(
+        UNROUTED_EVENTS,
+        durable=True,
+        arguments={"x-message-ttl": UNROUTED_TTL_MS, "x-max-length": UNROUTED_MAX_LENGTH},
+    )
+    await queue.bind(unrouted)
+    await channel.declare_exchange(
+        EVENTS_EXCHANGE,
+        ExchangeType.TOPIC,
+        durable=True,
+        arguments={"alternate-exchange": UNROUTED_EVENTS},
+    )
+
+
+async def declare_commands(channel: AbstractChannel) -> dict[str, AbstractQueue]:
+    """Declare every command queue with its DLQ and bindings; return the queues."""
+    exchange = await channel.declare_exchange(COMMANDS_EXCHANGE, ExchangeType.DIRECT, durable=True)
+    queues: dict[str, AbstractQueue] = {}
+    for name in command_queues():
+        dlq = dead_letter_queue(name)
+        await channel.declare_queue(dlq, durable=True, arguments={"x-queue-type": "quorum"})
+        queue = await channel.declare_queue(
+            name,
+            durable=True,
+            arguments={
+                "x-queue-type": "quorum",
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": dlq,
+                "x-delivery-limit": DELIVERY_LIMIT,
+            },
+        )
+        for command in commands_for_queue(name):
+            await queue.bind(exchange, routing_key=command)
+        queues[name] = queue
+    return queues
+
+
+async def declare_all(channel: AbstractChannel) -> dict[str, AbstractQueue]:
+    await declare_events(channel)
+    return await declare_commands(channel)

@@ -1,0 +1,100 @@
+"""The unit of work on tortoise: inbox, aggregates and outbox in one transaction."""
+
+from __future__ import annotations
+
+import logging
+
+from tortoise.backends.base.client import TransactionContext, TransactionalDBClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from worker.adapters import mappers
+from worker.adapters.orm import InboxRow, OutboxRow
+from worker.adapters.repository import TortoiseAccountRepository
+from worker.outcomes import ErrorInfo, Outcome, Status
+from worker.unit_of_work import DuplicateMessage, MessageContext, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def outcome_from_row(row: InboxRow) -> Outcome:
+    error = None if row.error_code is None else ErrorInfo(row.error_code, row.error_message or "")
+    return Outcome(Status(row.status), row.message_id, error)
+
+
+class TortoiseUnitOfWork(UnitOfWork):
+    """Opens a transaction on enter; commits only in :meth:`commit`."""
+
+    accounts: TortoiseAccountRepository
+
+    def __init__(self, context: MessageContext) -> None:
+        super().__init__(context)
+        self._transaction: TransactionContext | None = None
+        self._db: TransactionalDBClient | None = None
+
+    async def __aenter__(self) -> TortoiseUnitOfWork:
+        self._transaction = in_transaction()
+        self._db = await self._transaction.__aenter__()
+        self.accounts = TortoiseAccountRepository(self._db)
+        return self
+
+    async def recorded_outcome(self) -> Outcome | None:
+        row = await InboxRow.filter(message_id=self.context.message_id).using_db(self._db).first()
+        return None if row is None else outcome_from_row(row)
+
+    def discard_changes(self) -> None:
+        self.accounts.forget()
+
+    async def commit(self, outcome: Outcome) -> None:
+        assert self._transaction is not None
+        try:
+            await self._write_inbox(outcome)
+            await self.accounts.save_changed()
+            await self._write_outbox()
+        except BaseException:
+            await self.rollback()
+            raise
+        transaction, self._transaction = self._transaction, None
+        await transaction.__aexit__(None, None, None)
+
+    async def _write_inbox(self, outcome: Outcome) -> None:
+        # Written first: a concurrent delivery of the same id then waits on the
+        # primary key instead of doing the work twice.
+        try:
+            await InboxRow.create(
+                message_id=outcome.message_id,
+                command=self.context.command_name,
+                status=outcome.status.value,
+                error_code=outcome.error.code if outcome.error else None,
+                error_message=outcome.error.message if outcome.error else None,
+                correlation_id=self.context.correlation_id,
+                using_db=self._db,
+            )
+        except IntegrityError:
+            raise DuplicateMessage(outcome.message_id) from None
+
+    async def _write_outbox(self) -> None:
+        rows = [
+            mappers.event_to_outbox(event, self.context)
+            for account in self.accounts.seen.values()
+            for event in account.collect_events()
+        ]
+        if rows:
+            await OutboxRow.bulk_create(rows, using_db=self._db)
+        self.events_committed = len(rows)
+
+    async def rollback(self) -> None:
+        transaction, self._transaction = self._transaction, None
+        if transaction is None:
+            return
+        try:
+            await transaction.__aexit__(RuntimeError, RuntimeError("rolled back"), None)
+        except Exception:
+            # A rollback fails only on a broken connection, where the server has
+            # already aborted the transaction; the original error is what matters.
+            log.debug("rollback failed", exc_info=True)
+
+
+def tortoise_uow_factory(context: MessageContext) -> UnitOfWork:
+    return TortoiseUnitOfWork(context)
+

@@ -1,0 +1,1 @@
+"""Entry points: the command-line interface (``python -m worker``)."""

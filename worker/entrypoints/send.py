@@ -1,0 +1,111 @@
+"""``worker send``: validate a command against its contract, publish it, maybe wait."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import aio_pika
+import typer
+from aio_pika.exceptions import AMQPError, ChannelClosed, PublishError
+
+from worker.adapters.rabbitmq.topology import COMMANDS_EXCHANGE
+from worker.commands import Command, InvalidCommand, parse_command
+from worker.config import Settings, redact
+from worker.entrypoints.common import fail, load_settings, print_json, run_async
+
+EXIT_BY_STATUS = {"accepted": 0, "rejected": 1, "invalid": 2}
+
+
+def _fields(pairs: list[str], as_json: str | None) -> object:
+    if as_json is not None:
+        if pairs:
+            fail("give either key=value pairs or --json, not both", 2)
+        try:
+            return json.loads(as_json)
+        except json.JSONDecodeError as error:
+            fail(f"--json is not valid JSON: {error}", 2)
+    fields: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            fail(f"expected key=value, got {pair!r}", 2)
+        fields[key] = value
+    return fields
+
+
+async def _publish(
+    settings: Settings, command: Command, message_id: str, correlation_id: str, wait: float | None
+) -> dict[str, object] | None:
+    connection = await aio_pika.connect(settings.amqp_url, timeout=10)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        replies = None
+        if wait is not None:
+            replies = await channel.declare_queue(exclusive=True, auto_delete=True)
+        message = aio_pika.Message(
+            command.model_dump_json().encode(),
+            content_type="application/json",
+            message_id=message_id,
+            correlation_id=correlation_id,
+            reply_to=replies.name if replies else None,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        exchange = await channel.get_exchange(COMMANDS_EXCHANGE, ensure=False)
+        await exchange.publish(message, routing_key=command.name(), mandatory=True)
+        if replies is None or wait is None:
+            return None
+        async with replies.iterator(timeout=wait) as stream:
+            async for reply in stream:
+                await reply.ack()
+                if reply.correlation_id == correlation_id:
+                    outcome: dict[str, object] = json.loads(reply.body)
+                    return outcome
+    return None
+
+
+def send(
+    command_name: str = typer.Argument(..., metavar="COMMAND", help="e.g. Deposit"),
+    pairs: list[str] = typer.Argument(None, metavar="KEY=VALUE...", help="The command's fields."),
+    as_json: str = typer.Option(None, "--json", help="The fields as one JSON object."),
+    message_id: str = typer.Option(None, "--message-id", help="Idempotency key (default: new)."),
+    correlation_id: str = typer.Option(None, "--correlation-id", help="Default: the message id."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for the outcome; exit 0 only if accepted."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds --wait waits."),
+    output_json: bool = typer.Option(False, "--output-json", help="Print the outcome as JSON."),
+) -> None:
+    """Validate a command against its contract and publish it (with confirms).
+
+    An invalid command never leaves the CLI: it exits 2 with the reason. With
+    --wait the exit code is 0 accepted, 1 rejected, 2 invalid, 3 no answer in time.
+    """
+    settings = load_settings()
+    try:
+        command = parse_command(command_name, _fields(pairs or [], as_json))
+    except InvalidCommand as invalid:
+        fail(f"{invalid.code}: {invalid.message}", 2)
+    message_id = message_id or str(uuid.uuid4())
+    correlation_id = correlation_id or message_id
+    try:
+        outcome = run_async(
+            _publish(settings, command, message_id, correlation_id, timeout if wait else None)
+        )
+    except PublishError:
+        fail(f"{command_name} could not be routed: is the worker's topology declared?")
+    except ChannelClosed as error:
+        fail(f"the broker refused the publish ({error}); has the worker started once?")
+    except (AMQPError, OSError, asyncio.TimeoutError) as error:
+        fail(f"cannot reach RabbitMQ at {redact(settings.amqp_url)}: {error}")
+    if not wait:
+        typer.echo(f"sent {command_name} message_id={message_id}")
+        return
+    if outcome is None:
+        fail(f"no outcome for {message_id} within {timeout:g}s (it may still be processed)", 3)
+    if output_json:
+        print_json(outcome)
+    else:
+        error = outcome.get("error")
+        detail = f" {error['code']}: {error['message']}" if isinstance(error, dict) else ""
+        typer.echo(f"{outcome['status']} message_id={message_id}{detail}")
+    raise typer.Exit(EXIT_BY_STATUS.get(str(outcome["status"]), 1))

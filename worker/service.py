@@ -1,0 +1,106 @@
+"""The running worker: keeps a broker connection, its consumers and the outbox relay alive."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+
+import aio_pika
+from aio_pika.abc import AbstractConnection
+
+from worker.adapters.database import is_reachable
+from worker.adapters.outbox_relay import OutboxRelay
+from worker.adapters.rabbitmq import topology
+from worker.adapters.rabbitmq.consumer import CommandConsumer
+from worker.config import Settings, redact
+from worker.messagebus import MessageBus
+
+log = logging.getLogger("worker")
+
+RECONNECT_BACKOFF = (0.5, 1.0, 2.0, 3.0, 5.0)
+
+
+class WorkerService:
+    """Connects, declares the topology, consumes and relays; reconnects when the broker goes.
+
+    The connection is plain (not aio-pika's robust one, whose recovery can leave
+    a queue without consumers): each connection gets fresh channels and fresh
+    consumers, and a lost one is replaced from scratch.
+    """
+
+    def __init__(self, settings: Settings, bus: MessageBus, relay: OutboxRelay) -> None:
+        self._settings = settings
+        self._bus = bus
+        self._relay = relay
+        self.ready = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        attempt = 0
+        while not stop.is_set():
+            try:
+                connection = await aio_pika.connect(
+                    self._settings.amqp_url,
+                    heartbeat=self._settings.amqp_heartbeat,
+                    client_properties={"connection_name": f"bus-worker pid={os.getpid()}"},
+                )
+            except Exception as error:
+                delay = RECONNECT_BACKOFF[min(attempt, len(RECONNECT_BACKOFF) - 1)]
+                attempt += 1
+                log.warning(
+                    "cannot reach RabbitMQ at %s (%s); retrying in %.1fs",
+                    redact(self._settings.amqp_url), error, delay,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                continue
+            attempt = 0
+            try:
+                await self._serve(connection, stop)
+            except Exception:
+                log.exception("broker session failed; reconnecting")
+            finally:
+                self.ready.clear()
+                with contextlib.suppress(Exception):
+                    await connection.close()
+
+    async def _serve(self, connection: AbstractConnection, stop: asyncio.Event) -> None:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        await channel.set_qos(prefetch_count=self._settings.prefetch)
+        relay_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        queues = await topology.declare_all(channel)
+        consumers = [
+            CommandConsumer(self._bus, self._settings, name, is_reachable) for name in queues
+        ]
+        for consumer, queue in zip(consumers, queues.values(), strict=True):
+            await consumer.start(channel, queue)
+        relay = asyncio.create_task(self._relay.run(relay_channel), name="outbox-relay")
+        log.info(
+            "ready: consuming %s (prefetch %d), relaying the outbox",
+            ", ".join(queues), self._settings.prefetch,
+        )
+        self.ready.set()
+        closed = asyncio.ensure_future(connection.closed())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({closed, stopping, relay}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if stop.is_set():
+            log.info("stopping: finishing in-flight messages")
+            for consumer in consumers:
+                await consumer.stop(self._settings.shutdown_grace)
+        else:
+            log.warning("lost the broker connection; reconnecting")
+        relay.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await relay
+        if stop.is_set():
+            await self._flush_outbox(relay_channel)
+        closed.cancel()
+
+    async def _flush_outbox(self, channel: aio_pika.abc.AbstractChannel) -> None:
+        try:
+            while await self._relay.publish_pending(channel):
+                pass
+        except Exception as error:
+            log.warning("outbox not flushed at shutdown (the next start sends it): %s", error)
