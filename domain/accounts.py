@@ -119,7 +119,15 @@ class Account(AggregateRoot):
         self._require_not_closed()
         self._require_positive_in_own_currency(amount)
         self.balance = self.balance + amount
-        self.record(MoneyDeposited(**self._movement(amount)))
+        self.record(
+            MoneyDeposited(
+                aggregate_id=self.id,
+                aggregate_version=self.next_version,
+                amount=amount.to_string(),
+                currency=str(amount.currency),
+                balance=self.balance.to_string(),
+            )
+        )
 
     def withdraw(self, amount: Money) -> None:
         self._require_not_closed()
@@ -131,7 +139,15 @@ class Account(AggregateRoot):
                 f"account {self.id} holds {self.balance}, cannot withdraw {amount}"
             )
         self.balance = self.balance - amount
-        self.record(MoneyWithdrawn(**self._movement(amount)))
+        self.record(
+            MoneyWithdrawn(
+                aggregate_id=self.id,
+                aggregate_version=self.next_version,
+                amount=amount.to_string(),
+                currency=str(amount.currency),
+                balance=self.balance.to_string(),
+            )
+        )
 
     def freeze(self) -> None:
         self._require_not_closed()
@@ -165,12 +181,3 @@ class Account(AggregateRoot):
             )
         if not amount.is_positive:
             raise InvalidValue(f"amount must be positive, got {amount}")
-
-    def _movement(self, amount: Money) -> dict[str, str | int]:
-        return {
-            "aggregate_id": self.id,
-            "aggregate_version": self.next_version,
-            "amount": amount.to_string(),
-            "currency": str(amount.currency),
-            "balance": self.balance.to_string(),
-        }

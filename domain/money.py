@@ -11,8 +11,22 @@ from domain.shared import ValueObject
 
 #: Minor-unit digits of the currencies the model accepts (ISO 4217).
 MINOR_UNITS: dict[str, int] = {
-    "EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0, "SEK": 2, "NOK": 2, "DKK": 2,
-    "PLN": 2, "CZK": 2, "CAD": 2, "AUD": 2, "NZD": 2, "CNY": 2, "INR": 2, "KRW": 0,
+    "EUR": 2,
+    "USD": 2,
+    "GBP": 2,
+    "CHF": 2,
+    "JPY": 0,
+    "SEK": 2,
+    "NOK": 2,
+    "DKK": 2,
+    "PLN": 2,
+    "CZK": 2,
+    "CAD": 2,
+    "AUD": 2,
+    "NZD": 2,
+    "CNY": 2,
+    "INR": 2,
+    "KRW": 0,
 }
 
 #: Larger amounts are refused as bad input: no real account holds them, and

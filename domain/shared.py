@@ -14,7 +14,7 @@ class Entity:
     id: str
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.id == self.id  # type: ignore[attr-defined]
+        return type(other) is type(self) and isinstance(other, Entity) and other.id == self.id
 
     def __hash__(self) -> int:
         return hash((type(self), self.id))

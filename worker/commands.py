@@ -8,12 +8,14 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 
 from domain.accounts import ACCOUNT_ID_PATTERN, OWNER_MAX_LENGTH
@@ -21,8 +23,18 @@ from domain.errors import InvalidValue
 from domain.money import MINOR_UNITS, Money
 
 AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
+
+
+def _known_currency(code: str) -> str:
+    if code not in MINOR_UNITS:
+        raise ValueError(f"unknown currency {code!r}; known: {', '.join(sorted(MINOR_UNITS))}")
+    return code
+
+
 CurrencyCode = Annotated[
-    str, Field(json_schema_extra={"enum": sorted(MINOR_UNITS)}, pattern=r"^[A-Z]{3}$")
+    str,
+    Field(json_schema_extra={"enum": sorted(MINOR_UNITS)}, pattern=r"^[A-Z]{3}$"),
+    AfterValidator(_known_currency),
 ]
 DecimalString = Annotated[
     str,
@@ -59,18 +71,23 @@ class AccountCommand(Command):
 
 
 class MoneyCommand(AccountCommand):
-    amount: DecimalString
+    # The currency comes first so that the amount's validator can see it.
     currency: CurrencyCode
+    amount: DecimalString
 
-    @model_validator(mode="after")
-    def _amount_fits_the_currency(self) -> MoneyCommand:
+    @field_validator("amount")
+    @classmethod
+    def _amount_fits_the_currency(cls, amount: str, info: ValidationInfo) -> str:
+        currency = info.data.get("currency")
+        if currency is None:
+            return amount  # the currency's own error is reported instead
         try:
-            money = self.money
+            money = Money.of(amount, currency)
         except InvalidValue as error:
             raise ValueError(str(error)) from None
         if not money.is_positive:
-            raise ValueError(f"amount must be positive, got {self.amount}")
-        return self
+            raise ValueError(f"amount must be positive, got {amount}")
+        return amount
 
     @property
     def money(self) -> Money:
@@ -81,13 +98,12 @@ class OpenAccount(AccountCommand):
     owner: Annotated[str, StringConstraints(min_length=1, max_length=OWNER_MAX_LENGTH)]
     currency: CurrencyCode
 
-    @model_validator(mode="after")
-    def _currency_is_known(self) -> OpenAccount:
-        if self.currency not in MINOR_UNITS:
-            raise ValueError(f"unknown currency {self.currency!r}")
-        if not self.owner.strip():
+    @field_validator("owner")
+    @classmethod
+    def _owner_is_not_blank(cls, owner: str) -> str:
+        if not owner.strip():
             raise ValueError("owner must not be blank")
-        return self
+        return owner
 
 
 class Deposit(MoneyCommand):
@@ -144,7 +160,8 @@ def parse_command(name: str, data: object) -> Command:
     """Validate ``data`` against the model named ``name``; raise :class:`InvalidCommand`."""
     model = COMMANDS.get(name)
     if model is None:
-        raise InvalidCommand("unknown_command", f"unknown command {name!r}; known: {sorted(COMMANDS)}")
+        known = ", ".join(sorted(COMMANDS))
+        raise InvalidCommand("unknown_command", f"unknown command {name!r}; known: {known}")
     if not isinstance(data, dict):
         raise InvalidCommand("schema_validation_failed", "the body must be a JSON object")
     try:

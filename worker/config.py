@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATA_DIR = Path(".data")
@@ -29,7 +30,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         256 * 1024, ge=1, description="Bodies larger than this are dead-lettered unread."
     )
-    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="DEBUG, INFO, WARNING or ERROR."
+    )
     db_pool_size: int = Field(20, ge=1, description="PostgreSQL connections per worker.")
     amqp_heartbeat: int = Field(
         10, ge=0, description="Seconds between AMQP heartbeats; finds dead peers."
@@ -41,16 +44,19 @@ class Settings(BaseSettings):
     immediate_retries: int = Field(
         3, ge=0, description="Retries of a failing handler before dead-lettering it."
     )
-    delivery_limit: int = Field(
-        50, ge=1, description="Broker-side cap on redeliveries (quorum x-delivery-limit)."
-    )
     shutdown_grace: float = Field(
         30.0, ge=0, description="Seconds in-flight messages get to finish on SIGTERM."
     )
-    crash_after_commit: str | None = Field(
+    test_crash_after_commit: str | None = Field(
         None,
-        description="Test hook: exit hard after committing this message id, before the ack.",
+        description="Test hook, never for production: exit hard after committing this "
+        "message id, before the ack.",
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @property
     def is_sqlite(self) -> bool:
@@ -62,5 +68,5 @@ def redact(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))

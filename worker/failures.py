@@ -45,8 +45,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 def _is_transient(error: BaseException) -> bool:
     if isinstance(error, TRANSIENT_ERRORS):
         return True
-    if isinstance(error, OperationalError | sqlite3.OperationalError):
-        return "locked" in str(error) or "busy" in str(error)
+    if isinstance(error, OperationalError | sqlite3.OperationalError) and (
+        "locked" in str(error) or "busy" in str(error)
+    ):
+        return True
     cause = error.__cause__
     return cause is not None and cause is not error and _is_transient(cause)
 

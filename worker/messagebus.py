@@ -70,7 +70,7 @@ class MessageBus:
                 except (ConcurrencyConflict, DuplicateMessage):
                     if attempt == self._max_conflict_retries:
                         raise
-                    await asyncio.sleep(random.uniform(0, 0.005 * 2**min(attempt, 6)))
+                    await asyncio.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
         raise AssertionError("unreachable")
 
     async def _handle_once(self, command: Command, context: MessageContext) -> Outcome:

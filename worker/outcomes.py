@@ -47,6 +47,7 @@ class Outcome:
         return {
             "status": self.status.value,
             "message_id": self.message_id,
-            "error": None if self.error is None
+            "error": None
+            if self.error is None
             else {"code": self.error.code, "message": self.error.message},
         }

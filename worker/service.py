@@ -20,6 +20,8 @@ from worker.messagebus import MessageBus
 log = logging.getLogger("worker")
 
 RECONNECT_BACKOFF = (0.5, 1.0, 2.0, 3.0, 5.0)
+#: What is not flushed at shutdown stays in the outbox for the next start.
+FLUSH_TIMEOUT = 10.0
 
 
 class WorkerService:
@@ -50,7 +52,9 @@ class WorkerService:
                 attempt += 1
                 log.warning(
                     "cannot reach RabbitMQ at %s (%s); retrying in %.1fs",
-                    redact(self._settings.amqp_url), error, delay,
+                    redact(self._settings.amqp_url),
+                    error,
+                    delay,
                 )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
@@ -66,6 +70,9 @@ class WorkerService:
                     await connection.close()
 
     async def _serve(self, connection: AbstractConnection, stop: asyncio.Event) -> None:
+        lost = asyncio.Event()
+        # closed() only resolves on our own close(); a broker-side close runs the callbacks.
+        connection.close_callbacks.add(lambda *_: lost.set())
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         await channel.set_qos(prefetch_count=self._settings.prefetch)
         relay_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
@@ -78,17 +85,18 @@ class WorkerService:
         relay = asyncio.create_task(self._relay.run(relay_channel), name="outbox-relay")
         log.info(
             "ready: consuming %s (prefetch %d), relaying the outbox",
-            ", ".join(queues), self._settings.prefetch,
+            ", ".join(queues),
+            self._settings.prefetch,
         )
         self.ready.set()
-        closed = asyncio.ensure_future(connection.closed())
+        closed = asyncio.ensure_future(lost.wait())
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({closed, stopping, relay}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         if stop.is_set():
             log.info("stopping: finishing in-flight messages")
-            for consumer in consumers:
-                await consumer.stop(self._settings.shutdown_grace)
+            grace = self._settings.shutdown_grace
+            await asyncio.gather(*(consumer.stop(grace) for consumer in consumers))
         else:
             log.warning("lost the broker connection; reconnecting")
         relay.cancel()
@@ -99,8 +107,11 @@ class WorkerService:
         closed.cancel()
 
     async def _flush_outbox(self, channel: aio_pika.abc.AbstractChannel) -> None:
-        try:
+        async def flush() -> None:
             while await self._relay.publish_pending(channel):
                 pass
+
+        try:
+            await asyncio.wait_for(flush(), FLUSH_TIMEOUT)
         except Exception as error:
             log.warning("outbox not flushed at shutdown (the next start sends it): %s", error)

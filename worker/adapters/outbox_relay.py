@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -52,10 +53,8 @@ class OutboxRelay:
                 await self._sleep()
 
     async def _sleep(self) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-        except TimeoutError:
-            pass
         self._wake.clear()
 
     async def publish_pending(self, channel: AbstractChannel) -> int:
@@ -74,15 +73,18 @@ class OutboxRelay:
                 return 0
             confirmed = await self._publish_in_order(channel, rows)
             if confirmed:
-                await OutboxRow.filter(id__in=confirmed).using_db(db).update(
-                    sent_at=datetime.now(UTC)
+                await (
+                    OutboxRow.filter(id__in=confirmed)
+                    .using_db(db)
+                    .update(sent_at=datetime.now(UTC))
                 )
         return len(rows)
 
     async def _won_the_relay_lock(self, db: BaseDBAsyncClient) -> bool:
         if not self._is_postgres:
             return True
-        _, rows = await db.execute_query("SELECT pg_try_advisory_xact_lock($1) AS ok", [RELAY_LOCK_KEY])
+        query = "SELECT pg_try_advisory_xact_lock($1) AS ok"
+        _, rows = await db.execute_query(query, [RELAY_LOCK_KEY])
         return bool(rows[0]["ok"])
 
     async def _publish_in_order(self, channel: AbstractChannel, rows: list[OutboxRow]) -> list[int]:

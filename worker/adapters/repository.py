@@ -58,7 +58,7 @@ class TortoiseAccountRepository:
                         id=account.id, version=new_version, using_db=self._db, **fields
                     )
                 except IntegrityError:
-                    raise ConcurrencyConflict(f"account {account.id} was created meanwhile") from None
+                    raise ConcurrencyConflict(f"account {account.id} was just created") from None
             else:
                 updated = await (
                     AccountRow.filter(id=account.id, version=account.version)

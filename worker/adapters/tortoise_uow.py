@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from tortoise.backends.base.client import TransactionContext, TransactionalDBClient
+from tortoise.backends.base.client import TransactionalDBClient, TransactionContext
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -97,4 +97,3 @@ class TortoiseUnitOfWork(UnitOfWork):
 
 def tortoise_uow_factory(context: MessageContext) -> UnitOfWork:
     return TortoiseUnitOfWork(context)
-

@@ -44,6 +44,9 @@ def configure_logging(level: str) -> None:
     )
     for noisy in ("aiormq", "aio_pika", "tortoise"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # It logs every broker-side close as an error with a traceback; the worker
+    # reports the same event as one warning line and reconnects.
+    logging.getLogger("aiormq.connection").setLevel(logging.CRITICAL)
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:

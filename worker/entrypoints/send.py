@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 
@@ -71,7 +70,7 @@ def send(
     as_json: str = typer.Option(None, "--json", help="The fields as one JSON object."),
     message_id: str = typer.Option(None, "--message-id", help="Idempotency key (default: new)."),
     correlation_id: str = typer.Option(None, "--correlation-id", help="Default: the message id."),
-    wait: bool = typer.Option(False, "--wait", help="Wait for the outcome; exit 0 only if accepted."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for the outcome; 0 only if accepted."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds --wait waits."),
     output_json: bool = typer.Option(False, "--output-json", help="Print the outcome as JSON."),
 ) -> None:
@@ -95,7 +94,7 @@ def send(
         fail(f"{command_name} could not be routed: is the worker's topology declared?")
     except ChannelClosed as error:
         fail(f"the broker refused the publish ({error}); has the worker started once?")
-    except (AMQPError, OSError, asyncio.TimeoutError) as error:
+    except (TimeoutError, AMQPError, OSError) as error:
         fail(f"cannot reach RabbitMQ at {redact(settings.amqp_url)}: {error}")
     if not wait:
         typer.echo(f"sent {command_name} message_id={message_id}")
@@ -105,7 +104,7 @@ def send(
     if output_json:
         print_json(outcome)
     else:
-        error = outcome.get("error")
-        detail = f" {error['code']}: {error['message']}" if isinstance(error, dict) else ""
+        problem = outcome.get("error")
+        detail = f" {problem['code']}: {problem['message']}" if isinstance(problem, dict) else ""
         typer.echo(f"{outcome['status']} message_id={message_id}{detail}")
     raise typer.Exit(EXIT_BY_STATUS.get(str(outcome["status"]), 1))

@@ -96,7 +96,7 @@ class CommandConsumer:
         if outcome.status is Status.INVALID:
             assert outcome.error is not None
             await dead_letter(self._channel, message, self._queue_name, outcome.error)
-        elif self._settings.crash_after_commit == outcome.message_id:
+        elif self._settings.test_crash_after_commit == outcome.message_id:
             os._exit(75)
         await reply(self._channel, message, outcome)
         await message.ack()
@@ -125,7 +125,10 @@ class CommandConsumer:
                 delay = min(MAX_BACKOFF, 0.05 * 2 ** min(attempts, 7))
                 log.warning(
                     "%s failure handling %s, retrying in %.1fs: %s",
-                    failure, message_id, delay, error,
+                    failure,
+                    message_id,
+                    delay,
+                    error,
                 )
                 if await self._stopped_within(delay):
                     return None

@@ -20,13 +20,17 @@ class Envelope:
 
 
 def message_id_of(message: AbstractIncomingMessage) -> str | None:
-    """The idempotency key: the ``message_id`` property, else a ``message-id`` header."""
-    if message.message_id:
-        return message.message_id
+    """The idempotency key: a ``message-id`` header if present, else the property.
+
+    The header wins because it is only ever set on purpose, while some client
+    libraries fill the property with a random id when the caller leaves it empty.
+    """
     header = (message.headers or {}).get("message-id")
     if isinstance(header, bytes):
         header = header.decode("utf-8", "replace")
-    return header if isinstance(header, str) and header else None
+    if isinstance(header, str) and header:
+        return header
+    return message.message_id or None
 
 
 def command_name_of(message: AbstractIncomingMessage) -> str:

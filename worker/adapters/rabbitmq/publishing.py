@@ -13,7 +13,9 @@ from worker.adapters.rabbitmq.topology import EVENTS_EXCHANGE, dead_letter_queue
 from worker.outcomes import ErrorInfo, Outcome
 
 
-async def reply(channel: AbstractChannel, request: AbstractIncomingMessage, outcome: Outcome) -> None:
+async def reply(
+    channel: AbstractChannel, request: AbstractIncomingMessage, outcome: Outcome
+) -> None:
     """Answer on ``reply_to``, if the request asked; a vanished reply queue is not an error."""
     if not request.reply_to:
         return

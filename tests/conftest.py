@@ -1,0 +1,49 @@
+"""Shared fixtures: a private RabbitMQ vhost and a private PostgreSQL database per run.
+
+Integration and end-to-end tests talk to the real servers on this machine
+(``TEST_AMQP_URL`` and ``TEST_PG_URL`` point elsewhere); each test run gets its
+own vhost and database, dropped at the end, so runs never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.services import create_database, drop_database, pg_url, rabbit_url
+
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    """An AMQP URL on a fresh vhost of the local broker."""
+    vhost = f"test-{RUN_ID}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True,
+    )
+    yield rabbit_url(vhost)
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A tortoise URL of a fresh PostgreSQL database, migrated by the worker's own command."""
+    name = f"worker_test_{RUN_ID}"
+    create_database(name)
+    url = pg_url(name)
+    subprocess.run(
+        [sys.executable, "-m", "worker", "db", "migrate"],
+        check=True,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+    )
+    yield url
+    drop_database(name)

@@ -1,0 +1,52 @@
+"""Where the test servers are, and small helpers to prepare them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from urllib.parse import quote
+
+import asyncpg
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+AMQP_BASE_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def rabbit_url(vhost: str) -> str:
+    return AMQP_BASE_URL.rstrip("/") + "/" + quote(vhost, safe="")
+
+
+def pg_url(database: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+
+
+async def _admin(sql: str) -> None:
+    connection = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def create_database(name: str) -> None:
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+
+
+def drop_database(name: str) -> None:
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def pg_fetch(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(url)
+    try:
+        return await connection.fetch(sql, *args)
+    finally:
+        await connection.close()
+
+
+async def truncate_all(url: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("TRUNCATE accounts, inbox, outbox RESTART IDENTITY")
+    finally:
+        await connection.close()

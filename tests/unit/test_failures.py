@@ -1,0 +1,106 @@
+"""classify(): the one place that decides how the consumer reacts to an exception."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import aiormq.exceptions
+import asyncpg
+import pytest
+from tortoise.exceptions import (
+    DBConnectionError,
+    IntegrityError,
+    OperationalError,
+    TransactionManagementError,
+)
+
+from domain.errors import ConcurrencyConflict, InsufficientFunds, InvalidValue
+from worker.failures import Failure, classify
+from worker.unit_of_work import DuplicateMessage
+
+
+def caused_by(cause: BaseException, error: BaseException | None = None) -> BaseException:
+    """``error`` raised ``from cause``, the way adapters wrap driver errors."""
+    error = error if error is not None else RuntimeError("wrapped")
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ConcurrencyConflict("account acc-1 changed"), DuplicateMessage("msg-1")],
+    ids=["concurrency-conflict", "duplicate-message"],
+)
+def test_a_conflict_is_classified_as_conflict(error: BaseException) -> None:
+    assert classify(error) is Failure.CONFLICT
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError(111, "Connection refused"),
+        ConnectionResetError("reset by peer"),
+        OSError("network is unreachable"),
+        TimeoutError(),
+        asyncpg.exceptions.ConnectionDoesNotExistError("x"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        asyncpg.exceptions.SerializationError("could not serialize access"),
+        asyncpg.exceptions.DeadlockDetectedError("deadlock detected"),
+        asyncpg.exceptions.AdminShutdownError("terminating connection"),
+        asyncpg.exceptions.TooManyConnectionsError("too many clients"),
+        asyncpg.InterfaceError("connection is closed"),
+        DBConnectionError("cannot connect"),
+        TransactionManagementError("transaction was rolled back"),
+        OperationalError("database is locked"),
+        OperationalError("database table is locked: accounts"),
+        OperationalError("the database is busy"),
+        sqlite3.OperationalError("database is locked"),
+        aiormq.exceptions.AMQPConnectionError("connection lost"),
+        caused_by(ConnectionResetError("reset by peer")),
+        caused_by(caused_by(TimeoutError())),
+        caused_by(OperationalError("database is locked")),
+    ],
+    ids=lambda error: f"{type(error).__name__}({error})",
+)
+def test_an_infrastructure_hiccup_is_classified_as_transient(error: BaseException) -> None:
+    assert classify(error) is Failure.TRANSIENT
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("bad"),
+        KeyError("missing"),
+        TypeError("wrong"),
+        AttributeError("no such attribute"),
+        AssertionError("impossible"),
+        RuntimeError("unexpected"),
+        OperationalError("syntax error"),
+        OperationalError('relation "accounts" does not exist'),
+        sqlite3.OperationalError("no such table: accounts"),
+        IntegrityError("duplicate key value violates unique constraint"),
+        InvalidValue("not a decimal amount"),
+        InsufficientFunds("not enough money"),
+        caused_by(ValueError("bad")),
+    ],
+    ids=lambda error: f"{type(error).__name__}({error})",
+)
+def test_anything_else_is_classified_as_a_bug(error: BaseException) -> None:
+    assert classify(error) is Failure.BUG
+
+
+def test_an_operational_error_caused_by_a_dropped_connection_is_transient() -> None:
+    error = caused_by(ConnectionResetError("reset by peer"), OperationalError("connection failed"))
+
+    assert classify(error) is Failure.TRANSIENT
+
+
+def test_a_conflict_wins_over_a_transient_cause() -> None:
+    assert classify(caused_by(ConnectionResetError(), ConcurrencyConflict("x"))) is Failure.CONFLICT
+
+
+def test_an_exception_that_is_its_own_cause_does_not_loop_forever() -> None:
+    error = RuntimeError("self-caused")
+    error.__cause__ = error
+
+    assert classify(error) is Failure.BUG
