@@ -42,11 +42,3 @@ async def pg_fetch(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
         return await connection.fetch(sql, *args)
     finally:
         await connection.close()
-
-
-async def truncate_all(url: str) -> None:
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute("TRUNCATE accounts, inbox, outbox RESTART IDENTITY")
-    finally:
-        await connection.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient, TransactionContext
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -33,6 +34,9 @@ class TortoiseUnitOfWork(UnitOfWork):
         self._db: TransactionalDBClient | None = None
 
     async def __aenter__(self) -> TortoiseUnitOfWork:
+        if isinstance(connections.get("default"), TransactionalDBClient):
+            # tortoise would silently make this a savepoint of the outer transaction.
+            raise RuntimeError("a unit of work cannot be opened inside another one")
         self._transaction = in_transaction()
         self._db = await self._transaction.__aenter__()
         self.accounts = TortoiseAccountRepository(self._db)
