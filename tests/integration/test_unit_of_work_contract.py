@@ -113,9 +113,9 @@ async def test_opening_an_id_that_was_just_created_raises_a_conflict(backend: Ba
     account_id = new_id()
     await open_account(backend, account_id)
     ctx = context("OpenAccount")
-    with pytest.raises(ConcurrencyConflict):
-        async with backend.uow_factory(ctx) as uow:
-            uow.accounts.add(Account.open(account_id, "Impostor", "EUR"))
+    async with backend.uow_factory(ctx) as uow:
+        uow.accounts.add(Account.open(account_id, "Impostor", "EUR"))
+        with pytest.raises(ConcurrencyConflict):
             await uow.commit(Outcome.accepted(ctx.message_id))
 
 
