@@ -22,6 +22,7 @@ log = logging.getLogger("worker")
 RECONNECT_BACKOFF = (0.5, 1.0, 2.0, 3.0, 5.0)
 #: What is not flushed at shutdown stays in the outbox for the next start.
 FLUSH_TIMEOUT = 10.0
+WATCHDOG_INTERVAL = 2.0
 
 
 class WorkerService:
@@ -91,8 +92,10 @@ class WorkerService:
         self.ready.set()
         closed = asyncio.ensure_future(lost.wait())
         stopping = asyncio.ensure_future(stop.wait())
+        watchdog = asyncio.create_task(self._watch(consumers, relay_channel, lost))
         await asyncio.wait({closed, stopping, relay}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
+        watchdog.cancel()
         if stop.is_set():
             log.info("stopping: finishing in-flight messages")
             grace = self._settings.shutdown_grace
@@ -105,6 +108,24 @@ class WorkerService:
         if stop.is_set():
             await self._flush_outbox(relay_channel)
         closed.cancel()
+
+    async def _watch(
+        self,
+        consumers: list[CommandConsumer],
+        relay_channel: aio_pika.abc.AbstractChannel,
+        lost: asyncio.Event,
+    ) -> None:
+        """Count as lost a session whose channel closed or whose consumer was cancelled.
+
+        Either leaves the connection up but the queue without our consumer; a
+        fresh session redeclares the topology and consumes again.
+        """
+        while not lost.is_set():
+            await asyncio.sleep(WATCHDOG_INTERVAL)
+            consuming = [await c.is_consuming() for c in consumers]
+            if relay_channel.is_closed or not all(consuming):
+                log.warning("a channel closed or the broker cancelled a consumer; reconnecting")
+                lost.set()
 
     async def _flush_outbox(self, channel: aio_pika.abc.AbstractChannel) -> None:
         async def flush() -> None:

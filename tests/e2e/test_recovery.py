@@ -151,3 +151,21 @@ async def test_the_worker_runs_on_the_embedded_sqlite_database(
     finally:
         assert worker.stop() == 0
     assert (tmp_path / "embedded.sqlite3").exists()
+
+
+async def test_a_deleted_command_queue_is_declared_again_and_consumed(
+    worker_env: dict[str, str], logs: Path, amqp_url: str
+) -> None:
+    vhost = amqp_url.rsplit("/", 1)[1]
+    worker = WorkerProcess(worker_env, logs).start()
+    try:
+        subprocess.run(
+            ["rabbitmqctl", "-q", "delete_queue", "-p", vhost, "accounts.commands"], check=True
+        )
+        worker.wait_for_log("ready:", count=2, timeout=30)
+        account = f"again-{uuid.uuid4().hex[:8]}"
+        async with BusClient(amqp_url) as bus:
+            assert (await bus.call("OpenAccount", open_account(account)))["status"] == "accepted"
+    finally:
+        assert worker.stop() == 0
+    assert "broker cancelled a consumer" in worker.log()

@@ -54,6 +54,16 @@ class CommandConsumer:
         self._channel, self._queue = channel, queue
         self._tag = await queue.consume(self._on_message)
 
+    async def is_consuming(self) -> bool:
+        """Whether the broker still delivers to us (a deleted queue cancels the consumer)."""
+        if self._channel is None or self._channel.is_closed or self._tag is None:
+            return False
+        try:
+            underlay = await self._channel.get_underlay_channel()
+        except Exception:
+            return False
+        return self._tag in getattr(underlay, "consumers", {})
+
     async def stop(self, grace: float) -> None:
         """Stop taking deliveries; give in-flight ones ``grace`` seconds to finish."""
         self._stopping.set()
