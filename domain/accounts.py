@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
-from typing import Any, ClassVar
 
+from domain.account_events import (
+    AccountClosed,
+    AccountFrozen,
+    AccountOpened,
+    AccountUnfrozen,
+    MoneyDeposited,
+    MoneyWithdrawn,
+)
 from domain.errors import (
     AccountIsClosed,
     AccountIsFrozen,
@@ -17,7 +23,7 @@ from domain.errors import (
     NonZeroBalance,
 )
 from domain.money import Currency, Money
-from domain.shared import AggregateRoot, DomainEvent
+from domain.shared import AggregateRoot
 
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 OWNER_MAX_LENGTH = 200
@@ -27,50 +33,6 @@ class AccountStatus(enum.StrEnum):
     OPEN = "open"
     FROZEN = "frozen"
     CLOSED = "closed"
-
-
-@dataclass(frozen=True, kw_only=True)
-class AccountEvent(DomainEvent):
-    aggregate_type: ClassVar[str] = "accounts"
-
-    def payload(self) -> dict[str, Any]:
-        fields = super().payload()
-        return {"account_id": fields.pop("aggregate_id"), **fields}
-
-
-@dataclass(frozen=True, kw_only=True)
-class AccountOpened(AccountEvent):
-    owner: str
-    currency: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class MoneyDeposited(AccountEvent):
-    amount: str
-    currency: str
-    balance: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class MoneyWithdrawn(AccountEvent):
-    amount: str
-    currency: str
-    balance: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class AccountFrozen(AccountEvent):
-    pass
-
-
-@dataclass(frozen=True, kw_only=True)
-class AccountUnfrozen(AccountEvent):
-    pass
-
-
-@dataclass(frozen=True, kw_only=True)
-class AccountClosed(AccountEvent):
-    pass
 
 
 def validate_account_id(account_id: str) -> str:
@@ -119,15 +81,7 @@ class Account(AggregateRoot):
         self._require_not_closed()
         self._require_positive_in_own_currency(amount)
         self.balance = self.balance + amount
-        self.record(
-            MoneyDeposited(
-                aggregate_id=self.id,
-                aggregate_version=self.next_version,
-                amount=amount.to_string(),
-                currency=str(amount.currency),
-                balance=self.balance.to_string(),
-            )
-        )
+        self._record_movement(MoneyDeposited, amount)
 
     def withdraw(self, amount: Money) -> None:
         self._require_not_closed()
@@ -139,15 +93,7 @@ class Account(AggregateRoot):
                 f"account {self.id} holds {self.balance}, cannot withdraw {amount}"
             )
         self.balance = self.balance - amount
-        self.record(
-            MoneyWithdrawn(
-                aggregate_id=self.id,
-                aggregate_version=self.next_version,
-                amount=amount.to_string(),
-                currency=str(amount.currency),
-                balance=self.balance.to_string(),
-            )
-        )
+        self._record_movement(MoneyWithdrawn, amount)
 
     def freeze(self) -> None:
         self._require_not_closed()
@@ -181,3 +127,16 @@ class Account(AggregateRoot):
             )
         if not amount.is_positive:
             raise InvalidValue(f"amount must be positive, got {amount}")
+
+    def _record_movement(
+        self, event: type[MoneyDeposited] | type[MoneyWithdrawn], amount: Money
+    ) -> None:
+        self.record(
+            event(
+                aggregate_id=self.id,
+                aggregate_version=self.next_version,
+                amount=amount.to_string(),
+                currency=str(amount.currency),
+                balance=self.balance.to_string(),
+            )
+        )
