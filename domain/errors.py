@@ -61,6 +61,14 @@ class InvalidStateTransition(BusinessRuleViolation):
     code = "invalid_state_transition"
 
 
+class TransferConflict(BusinessRuleViolation):
+    code = "transfer_conflict"
+
+
+class TransferNotFound(BusinessRuleViolation):
+    code = "transfer_not_found"
+
+
 class ConcurrencyConflict(DomainError):
     """The aggregate was changed by someone else since it was loaded."""
 

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from domain.accounts import Account
+from domain.shared import AggregateRoot
+from domain.transfers import Transfer
+
+A = TypeVar("A", bound=AggregateRoot)
 
 
-class AccountRepository(Protocol):
-    """Loads and stores Account aggregates.
+class Repository(Protocol[A]):
+    """Loads and stores aggregates of one type.
 
     ``get`` returns ``None`` for an unknown id. ``add`` registers a new
     aggregate; changes to loaded ones are saved by the unit of work on commit,
     with a version check that raises :class:`domain.errors.ConcurrencyConflict`.
     """
 
-    async def get(self, account_id: str) -> Account | None: ...
+    async def get(self, id: str) -> A | None: ...
 
-    def add(self, account: Account) -> None: ...
+    def add(self, aggregate: A) -> None: ...
 
-    async def list(self) -> list[Account]: ...
+    async def list(self) -> list[A]: ...
+
+
+AccountRepository = Repository[Account]
+TransferRepository = Repository[Transfer]

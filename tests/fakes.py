@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from domain.accounts import Account, AccountStatus
 from domain.errors import ConcurrencyConflict
 from domain.money import Money
-from domain.shared import DomainEvent
+from domain.shared import AggregateRoot, DomainEvent
+from domain.transfers import Transfer, TransferState
 from worker.outcomes import Outcome
 from worker.unit_of_work import DuplicateMessage, MessageContext, UnitOfWork
+
+A = TypeVar("A", bound=AggregateRoot)
 
 
 @dataclass
@@ -18,91 +22,118 @@ class FakeStore:
     """What the fake "database" holds: committed rows only."""
 
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
     inbox: dict[str, Outcome] = field(default_factory=dict)
     outbox: list[tuple[DomainEvent, MessageContext]] = field(default_factory=list)
     commits: int = 0
 
 
-def _row(account: Account, version: int) -> dict[str, Any]:
+def account_row(account: Account) -> dict[str, Any]:
+    return {"owner": account.owner, "balance": account.balance, "status": account.status.value}
+
+
+def account_from_row(id: str, row: dict[str, Any]) -> Account:
+    balance = Money(row["balance"].amount, row["balance"].currency)
+    return Account(id, row["owner"], balance, AccountStatus(row["status"]), row["version"])
+
+
+def transfer_row(transfer: Transfer) -> dict[str, Any]:
     return {
-        "owner": account.owner,
-        "balance": account.balance,
-        "status": account.status.value,
-        "version": version,
+        "from": transfer.from_account_id,
+        "to": transfer.to_account_id,
+        "amount": transfer.amount,
+        "state": transfer.state.value,
+        "reason": transfer.reason,
     }
 
 
-class FakeAccountRepository:
-    """Implements the AccountRepository port over a :class:`FakeStore`."""
+def transfer_from_row(id: str, row: dict[str, Any]) -> Transfer:
+    return Transfer(
+        id,
+        row["from"],
+        row["to"],
+        row["amount"],
+        TransferState(row["state"]),
+        row["reason"],
+        row["version"],
+    )
 
-    def __init__(self, store: FakeStore) -> None:
-        self._store = store
-        self.seen: dict[str, Account] = {}
+
+class FakeRepository(Generic[A]):
+    """Implements the Repository port over one table of a :class:`FakeStore`."""
+
+    def __init__(
+        self,
+        rows: dict[str, dict[str, Any]],
+        to_row: Callable[[A], dict[str, Any]],
+        from_row: Callable[[str, dict[str, Any]], A],
+    ) -> None:
+        self._rows, self._to_row, self._from_row = rows, to_row, from_row
+        self.seen: dict[str, A] = {}
         self.new: set[str] = set()
 
-    async def get(self, account_id: str) -> Account | None:
-        if account_id in self.seen:
-            return self.seen[account_id]
-        row = self._store.accounts.get(account_id)
+    async def get(self, id: str) -> A | None:
+        if id in self.seen:
+            return self.seen[id]
+        row = self._rows.get(id)
         if row is None:
             return None
-        account = Account(
-            account_id,
-            row["owner"],
-            Money(row["balance"].amount, row["balance"].currency),
-            AccountStatus(row["status"]),
-            row["version"],
-        )
-        self.seen[account_id] = account
-        return account
+        self.seen[id] = self._from_row(id, row)
+        return self.seen[id]
 
-    def add(self, account: Account) -> None:
-        self.seen[account.id] = account
-        self.new.add(account.id)
+    def add(self, aggregate: A) -> None:
+        self.seen[aggregate.id] = aggregate
+        self.new.add(aggregate.id)
 
-    async def list(self) -> list[Account]:
-        return [a for a in [await self.get(i) for i in sorted(self._store.accounts)] if a]
+    async def list(self) -> list[A]:
+        return [a for a in [await self.get(i) for i in sorted(self._rows)] if a]
 
     def staged_rows(self) -> dict[str, dict[str, Any]]:
         """The rows a commit would write; raises on a stale version."""
         staged = {}
-        for account in self.seen.values():
-            if not account.pending_events:
+        for aggregate in self.seen.values():
+            if not aggregate.pending_events:
                 continue
-            stored = self._store.accounts.get(account.id)
-            if account.id in self.new and stored is not None:
-                raise ConcurrencyConflict(f"account {account.id} was just created")
-            if account.id not in self.new and (
-                stored is None or stored["version"] != account.version
+            stored = self._rows.get(aggregate.id)
+            if aggregate.id in self.new and stored is not None:
+                raise ConcurrencyConflict(f"{aggregate.id} was just created")
+            if aggregate.id not in self.new and (
+                stored is None or stored["version"] != aggregate.version
             ):
-                raise ConcurrencyConflict(f"account {account.id} changed")
-            staged[account.id] = _row(account, account.version + len(account.pending_events))
+                raise ConcurrencyConflict(f"{aggregate.id} changed")
+            version = aggregate.version + len(aggregate.pending_events)
+            staged[aggregate.id] = {**self._to_row(aggregate), "version": version}
         return staged
 
 
 class FakeUnitOfWork(UnitOfWork):
     """Commits to the store all at once, or not at all, like a transaction."""
 
-    accounts: FakeAccountRepository
+    accounts: FakeRepository[Account]
+    transfers: FakeRepository[Transfer]
 
     def __init__(self, context: MessageContext, store: FakeStore) -> None:
         super().__init__(context)
         self.store = store
-        self.accounts = FakeAccountRepository(store)
         self.committed = False
+        self.discard_changes()
 
     async def recorded_outcome(self) -> Outcome | None:
         return self.store.inbox.get(self.context.message_id)
 
     def discard_changes(self) -> None:
-        self.accounts = FakeAccountRepository(self.store)
+        self.accounts = FakeRepository(self.store.accounts, account_row, account_from_row)
+        self.transfers = FakeRepository(self.store.transfers, transfer_row, transfer_from_row)
 
     async def commit(self, outcome: Outcome) -> None:
         if outcome.message_id in self.store.inbox:
             raise DuplicateMessage(outcome.message_id)
-        staged = self.accounts.staged_rows()
-        events = [e for a in self.accounts.seen.values() for e in a.collect_events()]
-        self.store.accounts.update(staged)
+        staged_accounts = self.accounts.staged_rows()
+        staged_transfers = self.transfers.staged_rows()
+        aggregates = [*self.accounts.seen.values(), *self.transfers.seen.values()]
+        events = [e for a in aggregates for e in a.collect_events()]
+        self.store.accounts.update(staged_accounts)
+        self.store.transfers.update(staged_transfers)
         self.store.inbox[outcome.message_id] = outcome
         self.store.outbox.extend((event, self.context) for event in events)
         self.store.commits += 1

@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from domain.accounts import Account
-from domain.errors import AccountAlreadyExists, AccountNotFound
+from domain.errors import AccountAlreadyExists, AccountNotFound, TransferNotFound
+from domain.transfers import Transfer, TransferState
 from worker import commands
 from worker.unit_of_work import UnitOfWork
 
@@ -49,6 +50,24 @@ async def close_account(cmd: commands.CloseAccount, uow: UnitOfWork) -> None:
     (await _load(uow, cmd.account_id)).close()
 
 
+async def transfer_money(cmd: commands.TransferMoney, uow: UnitOfWork) -> None:
+    """Record the request; its TransferRequested event starts the saga (from the outbox)."""
+    existing = await uow.transfers.get(cmd.transfer_id)
+    if existing is not None:
+        existing.require_same_request(cmd.from_account_id, cmd.to_account_id, cmd.money)
+        return
+    uow.transfers.add(
+        Transfer.request(cmd.transfer_id, cmd.from_account_id, cmd.to_account_id, cmd.money)
+    )
+
+
+async def record_transfer_outcome(cmd: commands.RecordTransferOutcome, uow: UnitOfWork) -> None:
+    transfer = await uow.transfers.get(cmd.transfer_id)
+    if transfer is None:
+        raise TransferNotFound(f"transfer {cmd.transfer_id} does not exist")
+    transfer.end(TransferState(cmd.state), cmd.reason)
+
+
 COMMAND_HANDLERS: dict[type[commands.Command], Handler] = {
     commands.OpenAccount: open_account,
     commands.Deposit: deposit,
@@ -56,4 +75,6 @@ COMMAND_HANDLERS: dict[type[commands.Command], Handler] = {
     commands.FreezeAccount: freeze_account,
     commands.UnfreezeAccount: unfreeze_account,
     commands.CloseAccount: close_account,
+    commands.TransferMoney: transfer_money,
+    commands.RecordTransferOutcome: record_transfer_outcome,
 }

@@ -6,7 +6,7 @@ import abc
 from dataclasses import dataclass
 from types import TracebackType
 
-from domain.ports import AccountRepository
+from domain.ports import AccountRepository, TransferRepository
 from worker.outcomes import Outcome
 
 
@@ -32,6 +32,7 @@ class UnitOfWork(abc.ABC):
     """
 
     accounts: AccountRepository
+    transfers: TransferRepository
 
     def __init__(self, context: MessageContext) -> None:
         self.context = context

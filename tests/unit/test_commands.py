@@ -362,12 +362,13 @@ def test_an_unknown_command_is_reported_before_looking_at_the_body() -> None:
 
 
 def test_every_command_is_registered_under_its_class_name() -> None:
-    assert sorted(COMMANDS) == sorted(ALL_COMMANDS)
+    accounts = [name for name, model in COMMANDS.items() if model.queue == "accounts.commands"]
+    assert sorted(accounts) == sorted(ALL_COMMANDS)
     assert all(model.name() == name for name, model in COMMANDS.items())
 
 
 def test_json_schemas_has_an_object_schema_for_each_command() -> None:
-    schemas = json_schemas()
+    schemas = {name: s for name, s in json_schemas().items() if name in ALL_COMMANDS}
 
     assert sorted(schemas) == sorted(ALL_COMMANDS)
     for name, schema in schemas.items():

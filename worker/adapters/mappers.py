@@ -9,7 +9,8 @@ from typing import Any
 from domain.accounts import Account, AccountStatus
 from domain.money import Money
 from domain.shared import DomainEvent
-from worker.adapters.orm import AccountRow, OutboxRow
+from domain.transfers import Transfer, TransferState
+from worker.adapters.orm import AccountRow, OutboxRow, TransferRow
 from worker.unit_of_work import MessageContext
 
 
@@ -30,6 +31,29 @@ def account_fields(account: Account) -> dict[str, Any]:
         "currency": str(account.currency),
         "balance": account.balance.amount,
         "status": account.status.value,
+    }
+
+
+def transfer_to_domain(row: TransferRow) -> Transfer:
+    return Transfer(
+        id=row.id,
+        from_account_id=row.from_account_id,
+        to_account_id=row.to_account_id,
+        amount=Money.of(Decimal(row.amount), row.currency),
+        state=TransferState(row.state),
+        reason=row.reason,
+        version=row.version,
+    )
+
+
+def transfer_fields(transfer: Transfer) -> dict[str, Any]:
+    return {
+        "from_account_id": transfer.from_account_id,
+        "to_account_id": transfer.to_account_id,
+        "amount": transfer.amount.amount,
+        "currency": str(transfer.amount.currency),
+        "state": transfer.state.value,
+        "reason": transfer.reason,
     }
 
 

@@ -19,6 +19,21 @@ class AccountRow(Model):
         table = "accounts"
 
 
+class TransferRow(Model):
+    id = fields.CharField(pk=True, max_length=64)
+    from_account_id = fields.CharField(max_length=64)
+    to_account_id = fields.CharField(max_length=64)
+    amount = fields.DecimalField(max_digits=24, decimal_places=4)
+    currency = fields.CharField(max_length=3)
+    state = fields.CharField(max_length=16, db_index=True)
+    reason = fields.TextField(default="")
+    version = fields.IntField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "transfers"
+
+
 class InboxRow(Model):
     """One row per processed message id: the deduplication record."""
 

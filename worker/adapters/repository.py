@@ -1,45 +1,59 @@
-"""The tortoise-backed Account repository, bound to one transaction."""
+"""Tortoise-backed repositories, bound to one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.models import Model
 
-from domain.accounts import Account
 from domain.errors import ConcurrencyConflict
-from worker.adapters import mappers
-from worker.adapters.orm import AccountRow
+from domain.shared import AggregateRoot
+
+A = TypeVar("A", bound=AggregateRoot)
+R = TypeVar("R", bound=Model)
 
 
-class TortoiseAccountRepository:
-    """Implements :class:`domain.ports.AccountRepository` on one connection.
+class TortoiseRepository(Generic[A, R]):
+    """Implements :class:`domain.ports.Repository` on one connection.
 
     It remembers every aggregate it handed out or was given (``seen``), so the
     unit of work can save them and collect their events at commit.
     """
 
-    def __init__(self, connection: BaseDBAsyncClient) -> None:
+    def __init__(
+        self,
+        connection: BaseDBAsyncClient,
+        row_type: type[R],
+        to_domain: Callable[[R], A],
+        columns_of: Callable[[A], dict[str, Any]],
+    ) -> None:
         self._db = connection
-        self.seen: dict[str, Account] = {}
+        self._row_type = row_type
+        self._to_domain = to_domain
+        self._columns_of = columns_of
+        self.seen: dict[str, A] = {}
         self._new: set[str] = set()
 
-    async def get(self, account_id: str) -> Account | None:
-        if account_id in self.seen:
-            return self.seen[account_id]
-        row = await AccountRow.filter(id=account_id).using_db(self._db).first()
+    async def get(self, id: str) -> A | None:
+        if id in self.seen:
+            return self.seen[id]
+        row = await self._row_type.filter(id=id).using_db(self._db).first()
         if row is None:
             return None
-        account = mappers.account_to_domain(row)
-        self.seen[account_id] = account
-        return account
+        aggregate = self._to_domain(row)
+        self.seen[id] = aggregate
+        return aggregate
 
-    def add(self, account: Account) -> None:
-        self.seen[account.id] = account
-        self._new.add(account.id)
+    def add(self, aggregate: A) -> None:
+        self.seen[aggregate.id] = aggregate
+        self._new.add(aggregate.id)
 
-    async def list(self) -> list[Account]:
-        rows = await AccountRow.all().using_db(self._db).order_by("id")
-        return [mappers.account_to_domain(row) for row in rows]
+    async def list(self) -> list[A]:
+        rows = await self._row_type.all().using_db(self._db).order_by("id")
+        return [self._to_domain(row) for row in rows]
 
     def forget(self) -> None:
         self.seen.clear()
@@ -47,25 +61,25 @@ class TortoiseAccountRepository:
 
     async def save_changed(self) -> None:
         """Write every aggregate with pending events, checking its version."""
-        for account in self.seen.values():
-            if not account.pending_events:
+        for aggregate in self.seen.values():
+            if not aggregate.pending_events:
                 continue
-            new_version = account.version + len(account.pending_events)
-            fields = mappers.account_fields(account)
-            if account.id in self._new:
+            new_version = aggregate.version + len(aggregate.pending_events)
+            columns = self._columns_of(aggregate)
+            if aggregate.id in self._new:
                 try:
-                    await AccountRow.create(
-                        id=account.id, version=new_version, using_db=self._db, **fields
+                    await self._row_type.create(
+                        id=aggregate.id, version=new_version, using_db=self._db, **columns
                     )
                 except IntegrityError:
-                    raise ConcurrencyConflict(f"account {account.id} was just created") from None
-            else:
-                updated = await (
-                    AccountRow.filter(id=account.id, version=account.version)
-                    .using_db(self._db)
-                    .update(version=new_version, **fields)
+                    raise ConcurrencyConflict(f"{aggregate.id} was just created") from None
+                continue
+            updated = await (
+                self._row_type.filter(id=aggregate.id, version=aggregate.version)
+                .using_db(self._db)
+                .update(version=new_version, **columns)
+            )
+            if updated != 1:
+                raise ConcurrencyConflict(
+                    f"{aggregate.id} changed since version {aggregate.version}"
                 )
-                if updated != 1:
-                    raise ConcurrencyConflict(
-                        f"account {account.id} changed since version {account.version}"
-                    )

@@ -9,9 +9,11 @@ from tortoise.backends.base.client import TransactionalDBClient, TransactionCont
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from domain.accounts import Account
+from domain.transfers import Transfer
 from worker.adapters import mappers
-from worker.adapters.orm import InboxRow, OutboxRow
-from worker.adapters.repository import TortoiseAccountRepository
+from worker.adapters.orm import AccountRow, InboxRow, OutboxRow, TransferRow
+from worker.adapters.repository import TortoiseRepository
 from worker.outcomes import ErrorInfo, Outcome, Status
 from worker.unit_of_work import DuplicateMessage, MessageContext, UnitOfWork
 
@@ -26,7 +28,8 @@ def outcome_from_row(row: InboxRow) -> Outcome:
 class TortoiseUnitOfWork(UnitOfWork):
     """Opens a transaction on enter; commits only in :meth:`commit`."""
 
-    accounts: TortoiseAccountRepository
+    accounts: TortoiseRepository[Account, AccountRow]
+    transfers: TortoiseRepository[Transfer, TransferRow]
 
     def __init__(self, context: MessageContext) -> None:
         super().__init__(context)
@@ -39,7 +42,12 @@ class TortoiseUnitOfWork(UnitOfWork):
             raise RuntimeError("a unit of work cannot be opened inside another one")
         self._transaction = in_transaction()
         self._db = await self._transaction.__aenter__()
-        self.accounts = TortoiseAccountRepository(self._db)
+        self.accounts = TortoiseRepository(
+            self._db, AccountRow, mappers.account_to_domain, mappers.account_fields
+        )
+        self.transfers = TortoiseRepository(
+            self._db, TransferRow, mappers.transfer_to_domain, mappers.transfer_fields
+        )
         return self
 
     async def recorded_outcome(self) -> Outcome | None:
@@ -48,12 +56,14 @@ class TortoiseUnitOfWork(UnitOfWork):
 
     def discard_changes(self) -> None:
         self.accounts.forget()
+        self.transfers.forget()
 
     async def commit(self, outcome: Outcome) -> None:
         assert self._transaction is not None
         try:
             await self._write_inbox(outcome)
             await self.accounts.save_changed()
+            await self.transfers.save_changed()
             await self._write_outbox()
         except BaseException:
             await self.rollback()
@@ -80,8 +90,8 @@ class TortoiseUnitOfWork(UnitOfWork):
     async def _write_outbox(self) -> None:
         rows = [
             mappers.event_to_outbox(event, self.context)
-            for account in self.accounts.seen.values()
-            for event in account.collect_events()
+            for aggregate in [*self.accounts.seen.values(), *self.transfers.seen.values()]
+            for event in aggregate.collect_events()
         ]
         if rows:
             await OutboxRow.bulk_create(rows, using_db=self._db)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aio_pika.abc import AbstractIncomingMessage
 
-from worker.commands import COMMANDS, Command, InvalidCommand, parse_command
+from worker.commands import PUBLIC_COMMANDS, Command, InvalidCommand, parse_command
 from worker.unit_of_work import MessageContext
 
 JSON_CONTENT_TYPES = {"", "application/json"}
@@ -35,7 +35,7 @@ def message_id_of(message: AbstractIncomingMessage) -> str | None:
 
 def command_name_of(message: AbstractIncomingMessage) -> str:
     name = message.routing_key or ""
-    if name not in COMMANDS and message.type in COMMANDS:
+    if name not in PUBLIC_COMMANDS and message.type in PUBLIC_COMMANDS:
         return message.type
     return name
 
@@ -82,7 +82,7 @@ def open_envelope(message: AbstractIncomingMessage, max_body_bytes: int) -> Enve
     """Check size, content type, message id, name, JSON and schema, in that order."""
     message_id = _check_transport(message, max_body_bytes)
     name = command_name_of(message)
-    if name not in COMMANDS:
+    if name not in PUBLIC_COMMANDS:
         raise InvalidCommand("unknown_command", f"unknown command {name!r}")
     command = parse_command(name, _decode(message.body))
     context = MessageContext(message_id, name, message.correlation_id or None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aio_pika import ExchangeType
 from aio_pika.abc import AbstractChannel, AbstractQueue
 
-from worker.commands import COMMANDS, commands_for_queue
+from worker.commands import PUBLIC_COMMANDS, commands_for_queue
 
 COMMANDS_EXCHANGE = "commands"
 EVENTS_EXCHANGE = "domain-events"
@@ -24,7 +24,7 @@ def dead_letter_queue(queue: str) -> str:
 
 
 def command_queues() -> list[str]:
-    return sorted({model.queue for model in COMMANDS.values()})
+    return sorted({model.queue for model in PUBLIC_COMMANDS.values() if model.queue})
 
 
 async def declare_events(channel: AbstractChannel) -> None:

@@ -1,11 +1,8 @@
-"""The command contract: what clients may send, validated before anything runs.
-
-Each model's class name is its routing key on the ``commands`` exchange.
-"""
+"""The base of every command and the field types they share."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -13,12 +10,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
 
-from domain.accounts import ACCOUNT_ID_PATTERN, OWNER_MAX_LENGTH
+from domain.accounts import ACCOUNT_ID_PATTERN
 from domain.errors import InvalidValue
 from domain.money import MINOR_UNITS, Money
 
@@ -50,7 +46,8 @@ class Command(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    queue: ClassVar[str] = "accounts.commands"
+    #: The queue it arrives on; ``None`` for commands only sagas dispatch (never from AMQP).
+    queue: ClassVar[str | None] = "accounts.commands"
 
     @classmethod
     def name(cls) -> str:
@@ -62,15 +59,9 @@ class Command(BaseModel):
         raise NotImplementedError
 
 
-class AccountCommand(Command):
-    account_id: AccountId
+class AmountCommand(Command):
+    """A command carrying an amount of money in a currency."""
 
-    @property
-    def aggregate_id(self) -> str:
-        return self.account_id
-
-
-class MoneyCommand(AccountCommand):
     # The currency comes first so that the amount's validator can see it.
     currency: CurrencyCode
     amount: DecimalString
@@ -94,52 +85,6 @@ class MoneyCommand(AccountCommand):
         return Money.of(self.amount, self.currency)
 
 
-class OpenAccount(AccountCommand):
-    owner: Annotated[str, StringConstraints(min_length=1, max_length=OWNER_MAX_LENGTH)]
-    currency: CurrencyCode
-
-    @field_validator("owner")
-    @classmethod
-    def _owner_is_not_blank(cls, owner: str) -> str:
-        if not owner.strip():
-            raise ValueError("owner must not be blank")
-        return owner
-
-
-class Deposit(MoneyCommand):
-    pass
-
-
-class Withdraw(MoneyCommand):
-    pass
-
-
-class FreezeAccount(AccountCommand):
-    pass
-
-
-class UnfreezeAccount(AccountCommand):
-    pass
-
-
-class CloseAccount(AccountCommand):
-    pass
-
-
-COMMANDS: dict[str, type[Command]] = {
-    c.name(): c
-    for c in (OpenAccount, Deposit, Withdraw, FreezeAccount, UnfreezeAccount, CloseAccount)
-}
-
-
-def commands_for_queue(queue: str) -> list[str]:
-    return [name for name, model in COMMANDS.items() if model.queue == queue]
-
-
-def json_schemas() -> dict[str, dict[str, Any]]:
-    return {name: model.model_json_schema() for name, model in COMMANDS.items()}
-
-
 class InvalidCommand(Exception):
     """The message cannot become a command; ``code`` says why, for the DLQ and the CLI."""
 
@@ -147,24 +92,3 @@ class InvalidCommand(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-def _describe(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in e['loc']) or 'body'}: {e['msg']}"
-        for e in error.errors(include_url=False)
-    )
-
-
-def parse_command(name: str, data: object) -> Command:
-    """Validate ``data`` against the model named ``name``; raise :class:`InvalidCommand`."""
-    model = COMMANDS.get(name)
-    if model is None:
-        known = ", ".join(sorted(COMMANDS))
-        raise InvalidCommand("unknown_command", f"unknown command {name!r}; known: {known}")
-    if not isinstance(data, dict):
-        raise InvalidCommand("schema_validation_failed", "the body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise InvalidCommand("schema_validation_failed", f"{name}: {_describe(error)}") from None

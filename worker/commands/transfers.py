@@ -1,0 +1,44 @@
+"""Commands about transfers: one public (start one), one for the saga's own use."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from worker.commands.base import AccountId, AmountCommand, Command
+
+
+class TransferMoney(AmountCommand):
+    """Move ``amount`` from ``from_account_id`` to ``to_account_id``, as a saga."""
+
+    queue: ClassVar[str | None] = "transfers.commands"
+
+    transfer_id: AccountId
+    from_account_id: AccountId
+    to_account_id: AccountId
+
+    @field_validator("to_account_id")
+    @classmethod
+    def _two_different_accounts(cls, to_account_id: str, info: ValidationInfo) -> str:
+        if to_account_id == info.data.get("from_account_id"):
+            raise ValueError("a transfer needs two different accounts")
+        return to_account_id
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.transfer_id
+
+
+class RecordTransferOutcome(Command):
+    """Record where a transfer's saga stands. Dispatched by the saga only."""
+
+    queue: ClassVar[str | None] = None
+
+    transfer_id: AccountId
+    state: Literal["completed", "rejected", "compensated", "needs_operator", "resolved"]
+    reason: str = Field("", max_length=2000)
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.transfer_id
