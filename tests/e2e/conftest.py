@@ -11,8 +11,13 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="session")
-def worker_env(amqp_url: str, database_url: str) -> dict[str, str]:
-    return {"AMQP_URL": amqp_url, "DATABASE_URL": database_url, "SHUTDOWN_GRACE": "10"}
+def worker_env(amqp_url: str, database_url: str, temporal_address: str) -> dict[str, str]:
+    return {
+        "AMQP_URL": amqp_url,
+        "DATABASE_URL": database_url,
+        "TEMPORAL_ADDRESS": temporal_address,
+        "SHUTDOWN_GRACE": "10",
+    }
 
 
 @pytest.fixture(scope="session")

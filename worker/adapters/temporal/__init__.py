@@ -1,0 +1,1 @@
+"""Temporal: the client, the saga starter (fed by the outbox), the bus as a dispatcher."""

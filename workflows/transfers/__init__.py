@@ -1,0 +1,1 @@
+"""The money-transfer saga: withdraw, deposit, complete; refund when the deposit fails."""

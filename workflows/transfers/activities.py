@@ -1,0 +1,86 @@
+"""The saga's activities: each dispatches one command through the bus, idempotently."""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from workflows.transfers.shared import (
+    CommandDispatcher,
+    DispatchResult,
+    MoneyStep,
+    OutcomeStep,
+    RefundResult,
+    RefundStep,
+)
+
+#: The error type of every business refusal, which the workflow never retries.
+REFUSED = "BusinessRefusal"
+
+
+def _raise_unless_accepted(result: DispatchResult) -> None:
+    if result.status == "accepted":
+        return
+    raise ApplicationError(
+        f"{result.error_code}: {result.error_message}",
+        result.error_code,
+        type=REFUSED,
+        non_retryable=True,
+    )
+
+
+class TransferActivities:
+    """Activities receive the bus through their constructor; they hold no other state.
+
+    Each call carries a message id derived from the workflow id and the step, so
+    a retried activity finds its earlier outcome in the inbox instead of moving
+    money twice.
+    """
+
+    def __init__(self, dispatcher: CommandDispatcher) -> None:
+        self._dispatcher = dispatcher
+
+    async def _money(self, command: str, step: MoneyStep) -> None:
+        fields = {"account_id": step.account_id, "amount": step.amount, "currency": step.currency}
+        result = await self._dispatcher.dispatch(
+            command, fields, step.message_id, step.correlation_id
+        )
+        _raise_unless_accepted(result)
+
+    @activity.defn(name="withdraw")
+    async def withdraw(self, step: MoneyStep) -> None:
+        """Withdraw from the source account."""
+        await self._money("Withdraw", step)
+
+    @activity.defn(name="deposit")
+    async def deposit(self, step: MoneyStep) -> None:
+        """Deposit to the destination account."""
+        await self._money("Deposit", step)
+
+    @activity.defn(name="refund")
+    async def refund(self, step: RefundStep) -> RefundResult:
+        """Give the source its money back, unless nothing was withdrawn or the deposit did happen.
+
+        Both checks read the inbox: a step whose activity failed may still have committed.
+        """
+        if await self._any_accepted(step.deposit_message_ids):
+            return "deposit_applied"
+        if not await self._any_accepted(step.withdrawal_message_ids):
+            return "nothing_withdrawn"
+        await self._money("Deposit", step)
+        return "refunded"
+
+    async def _any_accepted(self, message_ids: list[str]) -> bool:
+        for message_id in message_ids:
+            if await self._dispatcher.recorded_status(message_id) == "accepted":
+                return True
+        return False
+
+    @activity.defn(name="record_outcome")
+    async def record_outcome(self, step: OutcomeStep) -> None:
+        """Record where the transfer stands on its aggregate (and so in the outbox)."""
+        fields = {"transfer_id": step.transfer_id, "state": step.state, "reason": step.reason}
+        result = await self._dispatcher.dispatch(
+            "RecordTransferOutcome", fields, step.message_id, step.correlation_id
+        )
+        _raise_unless_accepted(result)
