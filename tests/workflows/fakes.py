@@ -156,9 +156,7 @@ class FakeDispatcher:
         if command == "Deposit":
             self.balances[account] += amount
             return ACCEPTED
-        return DispatchResult(
-            status="invalid", error_code="unknown_command", error_message=command
-        )
+        return DispatchResult(status="invalid", error_code="unknown_command", error_message=command)
 
 
 def refusal(code: str, message: str) -> DispatchResult:

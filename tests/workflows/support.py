@@ -66,7 +66,7 @@ async def start(
 ) -> WorkflowHandle[TransferSaga, SagaStatus]:
     await start_saga(client, transfer_input, task_queue)
     return client.get_workflow_handle_for(
-        TransferSaga.run, workflow_id(transfer_input.transfer_id), result_type=SagaStatus
+        TransferSaga.run, workflow_id(transfer_input.transfer_id)
     )
 
 
