@@ -16,13 +16,14 @@ from domain.account_events import (
 from domain.errors import (
     AccountIsClosed,
     AccountIsFrozen,
+    BalanceLimitExceeded,
     CurrencyMismatch,
     InsufficientFunds,
     InvalidStateTransition,
     InvalidValue,
     NonZeroBalance,
 )
-from domain.money import Currency, Money
+from domain.money import MAX_AMOUNT, Currency, Money
 from domain.shared import AggregateRoot
 
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -80,6 +81,10 @@ class Account(AggregateRoot):
     def deposit(self, amount: Money) -> None:
         self._require_not_closed()
         self._require_positive_in_own_currency(amount)
+        if self.balance.amount + amount.amount >= MAX_AMOUNT:
+            raise BalanceLimitExceeded(
+                f"account {self.id} would hold more than the largest balance allowed"
+            )
         self.balance = self.balance + amount
         self._record_movement(MoneyDeposited, amount)
 

@@ -41,6 +41,10 @@ class AccountIsClosed(BusinessRuleViolation):
     code = "account_closed"
 
 
+class BalanceLimitExceeded(BusinessRuleViolation):
+    code = "balance_limit_exceeded"
+
+
 class CurrencyMismatch(BusinessRuleViolation):
     code = "currency_mismatch"
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 
 import aio_pika
 from aio_pika.abc import AbstractConnection
@@ -14,15 +15,20 @@ from worker.adapters.database import is_reachable
 from worker.adapters.outbox_relay import OutboxRelay
 from worker.adapters.rabbitmq import topology
 from worker.adapters.rabbitmq.consumer import CommandConsumer
+from worker.adapters.rabbitmq.publishing import ReplyPublisher
 from worker.config import Settings, redact
 from worker.messagebus import MessageBus
 
 log = logging.getLogger("worker")
 
 RECONNECT_BACKOFF = (0.5, 1.0, 2.0, 3.0, 5.0)
+#: A session that lasted this long was healthy: the next reconnect starts fast again.
+HEALTHY_SESSION = 10.0
 #: What is not flushed at shutdown stays in the outbox for the next start.
 FLUSH_TIMEOUT = 10.0
 WATCHDOG_INTERVAL = 2.0
+#: Shutdown never waits on a task without a bound.
+TASK_STOP_TIMEOUT = 5.0
 
 
 class WorkerService:
@@ -48,8 +54,9 @@ class WorkerService:
         self.ready = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        attempt = 0
+        failures = 0
         while not stop.is_set():
+            started = time.monotonic()
             try:
                 connection = await aio_pika.connect(
                     self._settings.amqp_url,
@@ -57,26 +64,28 @@ class WorkerService:
                     client_properties={"connection_name": f"bus-worker pid={os.getpid()}"},
                 )
             except Exception as error:
-                delay = RECONNECT_BACKOFF[min(attempt, len(RECONNECT_BACKOFF) - 1)]
-                attempt += 1
                 log.warning(
-                    "cannot reach RabbitMQ at %s (%s); retrying in %.1fs",
-                    redact(self._settings.amqp_url),
-                    error,
-                    delay,
+                    "cannot reach RabbitMQ at %s (%s)", redact(self._settings.amqp_url), error
                 )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
-                continue
-            attempt = 0
-            try:
-                await self._serve(connection, stop)
-            except Exception:
-                log.exception("broker session failed; reconnecting")
-            finally:
-                self.ready.clear()
-                with contextlib.suppress(Exception):
-                    await connection.close()
+            else:
+                try:
+                    await self._serve(connection, stop)
+                except Exception:
+                    log.exception("broker session failed")
+                finally:
+                    self.ready.clear()
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+            if stop.is_set():
+                return
+            # Back off after sessions that failed fast, so a broken topology or a
+            # poison frame cannot spin the worker in a reconnect loop.
+            healthy = time.monotonic() - started > HEALTHY_SESSION
+            failures = 0 if healthy else failures + 1
+            delay = RECONNECT_BACKOFF[min(failures, len(RECONNECT_BACKOFF) - 1)]
+            log.info("reconnecting in %.1fs", delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
 
     async def _serve(self, connection: AbstractConnection, stop: asyncio.Event) -> None:
         lost = asyncio.Event()
@@ -88,12 +97,15 @@ class WorkerService:
         queues = await topology.declare_all(channel)
         if not self._consume_commands:
             queues = {}
+        replies = ReplyPublisher(connection)
         consumers = [
-            CommandConsumer(self._bus, self._settings, name, is_reachable) for name in queues
+            CommandConsumer(self._bus, self._settings, name, is_reachable, replies)
+            for name in queues
         ]
         for consumer, queue in zip(consumers, queues.values(), strict=True):
             await consumer.start(channel, queue)
-        relay = asyncio.create_task(self._relay.run(relay_channel), name="outbox-relay")
+        relay_stop = asyncio.Event()
+        relay = asyncio.create_task(self._relay.run(relay_channel, relay_stop), name="outbox-relay")
         log.info(
             "ready: consuming %s (prefetch %d), relaying the outbox",
             ", ".join(queues) or "nothing (sagas only)",
@@ -111,10 +123,13 @@ class WorkerService:
             grace = self._settings.shutdown_grace
             await asyncio.gather(*(consumer.stop(grace) for consumer in consumers))
         else:
-            log.warning("lost the broker connection; reconnecting")
+            log.warning("lost the broker connection")
+            # The old deliveries die with the channel; stop their retry loops too.
+            await asyncio.gather(*(consumer.stop(0) for consumer in consumers))
+        relay_stop.set()
+        self._relay.wake()
         relay.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await relay
+        await asyncio.wait({relay}, timeout=TASK_STOP_TIMEOUT)
         if stop.is_set():
             await self._flush_outbox(relay_channel)
         closed.cancel()

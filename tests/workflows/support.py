@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from worker.adapters.temporal.starter import start_saga
@@ -43,7 +44,7 @@ def saga_worker(
 ) -> Worker:
     """The saga with the real activities on ``dispatcher``; ``doubles`` replace some by name."""
     real = TransferActivities(dispatcher)
-    activities = {
+    activities: dict[str, Callable[..., Any]] = {
         "withdraw": real.withdraw,
         "deposit": real.deposit,
         "refund": real.refund,
@@ -65,9 +66,7 @@ async def start(
     client: Client, transfer_input: TransferInput, task_queue: str
 ) -> WorkflowHandle[TransferSaga, SagaStatus]:
     await start_saga(client, transfer_input, task_queue)
-    return client.get_workflow_handle_for(
-        TransferSaga.run, workflow_id(transfer_input.transfer_id)
-    )
+    return client.get_workflow_handle_for(TransferSaga.run, workflow_id(transfer_input.transfer_id))
 
 
 async def status(handle: WorkflowHandle[Any, Any]) -> SagaStatus:
@@ -79,8 +78,9 @@ async def wait_for_state(
     state: SagaState,
     between: Callable[[], Any] | None = None,
     timeout: float = WAIT,
+    unless: SagaState | None = None,
 ) -> SagaStatus:
-    """Poll the ``status`` query until the saga is in ``state``.
+    """Poll the ``status`` query until the saga is in ``state`` (or in ``unless``).
 
     ``between`` runs between polls: in the time-skipping environment it skips time.
     """
@@ -88,7 +88,7 @@ async def wait_for_state(
     async def poll() -> SagaStatus:
         while True:
             current = await status(handle)
-            if current.state == state:
+            if current.state in (state, unless):
                 return current
             if between is not None:
                 await between()
@@ -100,6 +100,25 @@ async def wait_for_state(
 
 async def result(handle: WorkflowHandle[Any, SagaStatus], timeout: float = WAIT) -> SagaStatus:
     return await asyncio.wait_for(handle.result(), timeout)
+
+
+async def skip_to_result(
+    env: WorkflowEnvironment, handle: WorkflowHandle[Any, SagaStatus], timeout: float = WAIT
+) -> SagaStatus:
+    """The saga's result, skipping time while it waits.
+
+    Awaiting ``result()`` alone does not skip the activity retry backoff on this
+    test server (it waits it out in real time); ``env.sleep`` does skip it.
+    """
+
+    async def skipping() -> SagaStatus:
+        outcome = asyncio.ensure_future(handle.result())
+        while not outcome.done():
+            await env.sleep(timedelta(seconds=1))
+            await asyncio.sleep(0.01)
+        return await outcome
+
+    return await asyncio.wait_for(skipping(), timeout)
 
 
 def steps(saga: SagaStatus, step: str | None = None) -> list[tuple[str, str]]:

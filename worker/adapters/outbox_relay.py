@@ -21,6 +21,9 @@ log = logging.getLogger("worker.outbox")
 #: Only one relay publishes at a time across processes (an advisory lock), so
 #: events of one aggregate never overtake each other between two relays.
 RELAY_LOCK_KEY = 0x0B0C_5E1A
+#: A batch that cannot be confirmed in time (broker flow control, Temporal away)
+#: is abandoned and retried, rather than holding its transaction open.
+PUBLISH_TIMEOUT = 20.0
 
 
 class OutboxRelay:
@@ -49,12 +52,16 @@ class OutboxRelay:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self, channel: AbstractChannel) -> None:
-        """Relay until cancelled; database or broker trouble only delays it."""
-        while True:
+    async def run(self, channel: AbstractChannel, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set; database or broker trouble only delays it.
+
+        A stop event rather than cancellation alone: on Python 3.11 a cancellation
+        that meets a finishing ``wait_for`` can be lost, and the loop would go on.
+        """
+        while not stop.is_set():
             try:
                 full = await self.publish_pending(channel) == self._batch_size
-            except Exception as error:
+            except Exception as error:  # the database or broker is away: try again later
                 log.warning("outbox relay failed, retrying: %s", error)
                 full = False
                 await asyncio.sleep(self._poll_interval)
@@ -67,27 +74,34 @@ class OutboxRelay:
         self._wake.clear()
 
     async def publish_pending(self, channel: AbstractChannel) -> int:
-        """Publish one batch; return how many rows it held."""
+        """Publish one batch; return how many events went out (0: nothing to do, or stuck)."""
+        if not self._is_postgres:
+            # One process owns an SQLite file; a transaction here would hold its
+            # only connection (and so every command) for the whole publish.
+            return await self._publish_batch(channel, None)
         async with in_transaction() as db:
             if not await self._won_the_relay_lock(db):
                 return 0
-            rows = (
-                await OutboxRow.filter(sent_at=None)
-                .order_by("id")
-                .limit(self._batch_size)
-                .select_for_update(skip_locked=True)
-                .using_db(db)
+            return await self._publish_batch(channel, db)
+
+    async def _publish_batch(self, channel: AbstractChannel, db: BaseDBAsyncClient | None) -> int:
+        query = OutboxRow.filter(sent_at=None).order_by("id").limit(self._batch_size)
+        if db is not None:
+            query = query.select_for_update(skip_locked=True).using_db(db)
+        rows = await query
+        if not rows:
+            return 0
+        try:
+            confirmed = await asyncio.wait_for(
+                self._publish_in_order(channel, rows), PUBLISH_TIMEOUT
             )
-            if not rows:
-                return 0
-            confirmed = await self._publish_in_order(channel, rows)
-            if confirmed:
-                await (
-                    OutboxRow.filter(id__in=confirmed)
-                    .using_db(db)
-                    .update(sent_at=datetime.now(UTC))
-                )
-        return len(rows)
+        except TimeoutError:
+            log.warning("outbox publish took over %.0fs; the batch is retried", PUBLISH_TIMEOUT)
+            return 0
+        if confirmed:
+            update = OutboxRow.filter(id__in=confirmed)
+            await (update if db is None else update.using_db(db)).update(sent_at=datetime.now(UTC))
+        return len(confirmed)
 
     async def _won_the_relay_lock(self, db: BaseDBAsyncClient) -> bool:
         if not self._is_postgres:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from tortoise import connections
@@ -41,7 +42,15 @@ class TortoiseUnitOfWork(UnitOfWork):
             # tortoise would silently make this a savepoint of the outer transaction.
             raise RuntimeError("a unit of work cannot be opened inside another one")
         self._transaction = in_transaction()
-        self._db = await self._transaction.__aenter__()
+        try:
+            self._db = await self._transaction.__aenter__()
+        except BaseException as error:
+            # tortoise took a connection (and marked this task as in a transaction)
+            # before BEGIN failed; give both back, or the next attempt inherits them.
+            transaction, self._transaction = self._transaction, None
+            with contextlib.suppress(Exception):
+                await transaction.__aexit__(type(error), error, error.__traceback__)
+            raise
         self.accounts = TortoiseRepository(
             self._db, AccountRow, mappers.account_to_domain, mappers.account_fields
         )

@@ -75,7 +75,7 @@ class OperatorAction(BaseModel):
 
 class StepRecord(BaseModel):
     step: str
-    status: Literal["started", "succeeded", "refused", "failed", "skipped", "operator"]
+    status: Literal["started", "succeeded", "refused", "failed", "cancelled", "skipped", "operator"]
     attempt: int = 1
     detail: str = ""
     at: datetime

@@ -9,7 +9,7 @@ from typing import Literal, cast
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
@@ -88,7 +88,10 @@ class TransferSaga:
         try:
             await self._saga()
         except asyncio.CancelledError:
-            # Compensation runs even when the saga is cancelled.
+            # Compensation runs even when the saga is cancelled; nothing waits for an
+            # operator any more, so no decision can be taken (and then dropped).
+            self._pending, self._status.waiting_step = None, None
+            self._set_search_state(SagaState.RUNNING)
             await self._compensate("the saga was cancelled")
             raise
         return self._status
@@ -144,26 +147,36 @@ class TransferSaga:
             withdrawal_message_ids=self._keys_used.get("withdraw", []),
             deposit_message_ids=self._keys_used.get("deposit", []),
         )
-        result = await self._activity("refund", step, COMPENSATION, result_type=str)
+        result = await self._activity("refund", step, COMPENSATION, result_type=str, shielded=True)
         return cast(RefundResult, result)
 
     async def _activity(
-        self, name: str, arg: object, policy: RetryPolicy, result_type: type | None = None
+        self,
+        name: str,
+        arg: object,
+        policy: RetryPolicy,
+        result_type: type | None = None,
+        shielded: bool = False,
     ) -> object:
         attempt = self._attempts.get(name, 1)
         self._record(name, "started", attempt)
+        running = workflow.execute_activity(
+            name,
+            arg,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=policy,
+            # A cancelled step is waited for, so compensation sees what it did.
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            result_type=result_type,
+        )
         try:
-            result = await workflow.execute_activity(
-                name,
-                arg,
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=policy,
-                # A cancelled step is waited for, so compensation sees what it did.
-                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-                result_type=result_type,
-            )
+            # Compensations are shielded: cancelling the saga must not stop a refund.
+            result = await (asyncio.shield(running) if shielded else running)
         except ActivityError as error:
             cause = error.cause
+            if isinstance(cause, CancelledError):
+                self._record(name, "cancelled", attempt)
+                raise asyncio.CancelledError() from None
             refused = isinstance(cause, ApplicationError) and cause.type == REFUSED
             reason = getattr(cause, "message", None) or str(cause or error)
             self._record(name, "refused" if refused else "failed", attempt, reason)
@@ -231,17 +244,20 @@ class TransferSaga:
     async def _set_state(self, state: SagaState, reason: str) -> None:
         occurrence = len([s for s in self._status.steps if s.step == f"outcome:{state}"]) + 1
         self._record(f"outcome:{state}", "succeeded", occurrence, reason)
-        await workflow.execute_activity(
-            "record_outcome",
-            OutcomeStep(
-                transfer_id=self._transfer.transfer_id,
-                state=state.value,
-                reason=reason,
-                message_id=f"{workflow.info().workflow_id}/outcome/{state}/{occurrence}",
-                correlation_id=self._transfer.correlation_id,
-            ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=BOOKKEEPING,
+        # Shielded: the outcome is recorded even if the saga is cancelled meanwhile.
+        await asyncio.shield(
+            workflow.execute_activity(
+                "record_outcome",
+                OutcomeStep(
+                    transfer_id=self._transfer.transfer_id,
+                    state=state.value,
+                    reason=reason,
+                    message_id=f"{workflow.info().workflow_id}/outcome/{state}/{occurrence}",
+                    correlation_id=self._transfer.correlation_id,
+                ),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=BOOKKEEPING,
+            )
         )
         self._set_search_state(state)
 

@@ -24,6 +24,7 @@ from domain.accounts import (
 from domain.errors import (
     AccountIsClosed,
     AccountIsFrozen,
+    BalanceLimitExceeded,
     BusinessRuleViolation,
     CurrencyMismatch,
     InsufficientFunds,
@@ -248,7 +249,7 @@ def test_withdrawing_from_an_empty_account_is_insufficient_funds() -> None:
 def test_a_deposit_that_would_exceed_the_maximum_amount_is_refused_without_effect() -> None:
     account = open_account("999999999999999")
 
-    assert_rejected_without_effect(account, lambda: account.deposit(eur("1")), InvalidValue)
+    assert_rejected_without_effect(account, lambda: account.deposit(eur("1")), BalanceLimitExceeded)
 
 
 def test_rule_violations_are_business_rule_violations_with_codes() -> None:
@@ -471,3 +472,10 @@ def test_any_sequence_of_operations_keeps_the_balance_consistent_and_versions_co
         assert Decimal(movements[-1].balance) == expected
     assert account.balance.amount == expected
     assert not account.balance.is_negative
+
+
+def test_a_deposit_that_would_pass_the_largest_balance_is_refused_as_a_business_rule() -> None:
+    account = open_account("999999999999999.00")
+    with pytest.raises(BalanceLimitExceeded):
+        account.deposit(eur("999999999999999.00"))
+    assert account.balance == eur("999999999999999.00")

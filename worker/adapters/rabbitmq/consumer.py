@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -12,7 +13,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
 from domain.errors import InvalidValue
 from worker.adapters.rabbitmq.envelope import Envelope, message_id_of, open_envelope
-from worker.adapters.rabbitmq.publishing import dead_letter, reply
+from worker.adapters.rabbitmq.publishing import ReplyPublisher, dead_letter
 from worker.commands import InvalidCommand
 from worker.config import Settings
 from worker.failures import Failure, classify
@@ -22,6 +23,8 @@ from worker.outcomes import Outcome, Status
 log = logging.getLogger("worker.consumer")
 
 MAX_BACKOFF = 5.0
+GIVE_BACK_DELAY = 1.0
+CANCEL_WAIT = 5.0
 
 
 class CommandConsumer:
@@ -39,7 +42,9 @@ class CommandConsumer:
         settings: Settings,
         queue_name: str,
         database_reachable: Callable[[], Awaitable[bool]],
+        replies: ReplyPublisher,
     ) -> None:
+        self._replies = replies
         self._bus = bus
         self._settings = settings
         self._queue_name = queue_name
@@ -72,11 +77,14 @@ class CommandConsumer:
                 await self._queue.cancel(self._tag)
             except Exception:
                 log.debug("cancelling the consumer failed", exc_info=True)
-        if self._in_flight:
+        if self._in_flight and grace > 0:
             log.info("waiting for %d in-flight messages", len(self._in_flight))
             await asyncio.wait(set(self._in_flight), timeout=grace)
-        for task in self._in_flight:
-            task.cancel()
+        unfinished = set(self._in_flight)
+        for task in unfinished:
+            task.cancel()  # their deliveries go back to the queue with the channel
+        if unfinished:
+            await asyncio.wait(unfinished, timeout=CANCEL_WAIT)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         task = asyncio.current_task()
@@ -85,10 +93,17 @@ class CommandConsumer:
         try:
             await self._process(message)
         except Exception:
-            # The channel died under us: the broker redelivers, the inbox dedupes.
-            log.warning("delivery %s left unacked", message_id_of(message), exc_info=True)
+            log.warning("delivery %s failed; returning it", message_id_of(message), exc_info=True)
+            await self._give_back(message)
         finally:
             self._in_flight.discard(task)
+
+    async def _give_back(self, message: AbstractIncomingMessage) -> None:
+        """Requeue after a pause (on a dead channel the broker requeues it anyway)."""
+        if await self._stopped_within(GIVE_BACK_DELAY):
+            return  # shutting down: the channel's close returns it
+        with contextlib.suppress(Exception):
+            await message.nack(requeue=True)
 
     async def _process(self, message: AbstractIncomingMessage) -> None:
         started = time.perf_counter()
@@ -108,9 +123,10 @@ class CommandConsumer:
             await dead_letter(self._channel, message, self._queue_name, outcome.error)
         elif self._settings.test_crash_after_commit == outcome.message_id:
             os._exit(75)
-        await reply(self._channel, message, outcome)
         await message.ack()
         self._log(message, outcome, started)
+        # After the ack, on its own channel: a bad reply_to can cost the reply, nothing more.
+        await self._replies.send(message, outcome)
 
     async def _handle(self, envelope: Envelope) -> Outcome | None:
         """The outcome, or ``None`` when shutting down before one could be had."""

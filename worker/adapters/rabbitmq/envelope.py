@@ -74,8 +74,8 @@ def _decode(body: bytes) -> object:
         raise InvalidCommand("not_utf8", f"the body is not UTF-8: {error}") from None
     try:
         return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidCommand("malformed_json", f"the body is not JSON: {error}") from None
+    except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError too
+        raise InvalidCommand("malformed_json", f"the body is not usable JSON: {error}") from None
 
 
 def open_envelope(message: AbstractIncomingMessage, max_body_bytes: int) -> Envelope:

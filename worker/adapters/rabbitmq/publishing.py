@@ -3,28 +3,47 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 
 from aio_pika import DeliveryMode, Message
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
 from worker.adapters.orm import OutboxRow
 from worker.adapters.rabbitmq.topology import EVENTS_EXCHANGE, dead_letter_queue
 from worker.outcomes import ErrorInfo, Outcome
 
+log = logging.getLogger("worker.replies")
 
-async def reply(
-    channel: AbstractChannel, request: AbstractIncomingMessage, outcome: Outcome
-) -> None:
-    """Answer on ``reply_to``, if the request asked; a vanished reply queue is not an error."""
-    if not request.reply_to:
-        return
-    body = json.dumps(outcome.to_json()).encode()
-    await channel.default_exchange.publish(
-        Message(body, content_type="application/json", correlation_id=request.correlation_id),
-        routing_key=request.reply_to,
-        mandatory=False,
-    )
+
+class ReplyPublisher:
+    """Answers on ``reply_to``, best effort, on a channel of its own.
+
+    A reply is a courtesy: a vanished or malformed reply queue (which makes the
+    broker close the channel) must never cost a commit its ack. A closed channel
+    is reopened for the next reply.
+    """
+
+    def __init__(self, connection: AbstractConnection) -> None:
+        self._connection = connection
+        self._channel: AbstractChannel | None = None
+
+    async def send(self, request: AbstractIncomingMessage, outcome: Outcome) -> None:
+        if not request.reply_to:
+            return
+        body = json.dumps(outcome.to_json()).encode()
+        try:
+            if self._channel is None or self._channel.is_closed:
+                self._channel = await self._connection.channel(publisher_confirms=False)
+            await self._channel.default_exchange.publish(
+                Message(
+                    body, content_type="application/json", correlation_id=request.correlation_id
+                ),
+                routing_key=request.reply_to,
+                mandatory=False,
+            )
+        except Exception as error:
+            log.warning("no reply to %r for %s: %s", request.reply_to, outcome.message_id, error)
 
 
 async def dead_letter(
