@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The worker on embedded defaults: SQLite under .data/, RabbitMQ at AMQP_URL.
+## The worker on embedded defaults: SQLite and a Temporal dev server under .data/, RabbitMQ at AMQP_URL.
 run: install
-	$(BIN)/python -m worker run --migrate
+	$(BIN)/python -m worker dev
 
 lint: install
 	$(BIN)/ruff check .

@@ -178,20 +178,24 @@ def test_the_postgres_data_lives_in_a_named_volume(
     assert sources & named
 
 
-def test_the_worker_waits_for_both_services_to_be_healthy(
+def test_the_worker_waits_for_every_backing_service_to_be_healthy(
     services: dict[str, dict[str, Any]],
 ) -> None:
     depends_on = services["worker"]["depends_on"]
     assert isinstance(depends_on, dict), "the short list form cannot wait for health"
-    for name in ("rabbitmq", "postgres"):
+    for name in ("rabbitmq", "postgres", "temporal"):
         assert depends_on[name]["condition"] == "service_healthy"
 
 
 @pytest.mark.parametrize(
     ("service", "probe"),
-    [("rabbitmq", "rabbitmq-diagnostics"), ("postgres", "pg_isready")],
+    [
+        ("rabbitmq", "rabbitmq-diagnostics"),
+        ("postgres", "pg_isready"),
+        ("temporal", "cluster health"),
+    ],
 )
-def test_both_backing_services_have_a_healthcheck(
+def test_every_backing_service_has_a_healthcheck(
     services: dict[str, dict[str, Any]], service: str, probe: str
 ) -> None:
     healthcheck = services[service]["healthcheck"]
@@ -246,3 +250,19 @@ def test_the_dockerignore_keeps_the_virtualenv_and_local_data_out_of_the_image()
     }
     assert {".venv", ".git", ".data"} <= ignored
     assert not ignored & {"pyproject.toml", "README.md", "domain", "worker", "workflows"}
+
+
+def test_the_temporal_dev_server_registers_the_saga_search_attributes_and_serves_the_ui(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    from workflows.transfers.shared import SEARCH_ATTRIBUTES
+
+    temporal = services["temporal"]
+    command = " ".join(temporal["command"])
+    for key in SEARCH_ATTRIBUTES:
+        assert f"--search-attribute={key.name}=Keyword" in command
+    assert "--db-filename=" in command, "sagas survive a restart of the container"
+    published = {str(port).split(":")[0] for port in temporal["ports"]}
+    assert {"7233", "8233"} <= published
+    worker_env = services["worker"]["environment"]
+    assert worker_env["TEMPORAL_ADDRESS"] == "temporal:7233"
