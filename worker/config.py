@@ -4,13 +4,77 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATA_DIR = Path(".data")
 EMBEDDED_DATABASE_URL = f"sqlite://{DATA_DIR}/worker.sqlite3"
+AMQP_SCHEMES = ("amqp", "amqps")
+DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
+POSTGRES_EXAMPLE = "postgres://user:pass@host:5432/db"
+
+
+def _split_scheme(url: str, example: str) -> tuple[str, str]:
+    scheme, separator, rest = url.partition("://")
+    if not separator or not scheme:
+        raise ValueError(f"not a URL (expected something like {example})")
+    return scheme, rest
+
+
+def _host_and_port(rest: str) -> tuple[str | None, int | None]:
+    """Host and port of ``user:pass@host:port/path?query``, ignoring the credentials.
+
+    The userinfo is cut off first, so a password full of ``@``, ``:`` or ``[`` never
+    reaches the parser (nor an error message).
+    """
+    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    host_and_port = authority.rsplit("@", 1)[-1]
+    try:
+        parts = urlsplit(f"//{host_and_port}")
+        port = parts.port
+    except ValueError as error:
+        if "@" in rest:  # what the parser quotes may be half a password with a "/" in it
+            raise ValueError(
+                "bad host or port (percent-encode any / ? # in the password)"
+            ) from None
+        raise ValueError(f"bad host or port {host_and_port!r}: {error}") from None
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError(f"port {port} is out of range (1..65535)")
+    return parts.hostname or None, port
+
+
+def check_amqp_url(url: str) -> str:
+    """Raise ValueError unless ``url`` is amqp(s)://[user:pass@]host[:port][/vhost]."""
+    example = "amqp://user:pass@host:5672/vhost"
+    scheme, rest = _split_scheme(url, example)
+    if scheme not in AMQP_SCHEMES:
+        raise ValueError(f"scheme must be amqp or amqps, not {scheme!r} (e.g. {example})")
+    host, _ = _host_and_port(rest)
+    if host is None:
+        raise ValueError(f"no host (e.g. {example})")
+    return url
+
+
+def check_database_url(url: str) -> str:
+    """Raise ValueError unless ``url`` is a sqlite://path or a PostgreSQL URL with a host."""
+    example = f"{POSTGRES_EXAMPLE} or sqlite://path"
+    scheme, rest = _split_scheme(url, example)
+    if scheme not in DATABASE_SCHEMES:
+        raise ValueError(
+            f"scheme must be {', '.join(DATABASE_SCHEMES[:-1])} or {DATABASE_SCHEMES[-1]}, "
+            f"not {scheme!r} (e.g. {example})"
+        )
+    if scheme == "sqlite":
+        if not rest.split("?", 1)[0]:
+            raise ValueError("no file path (e.g. sqlite://.data/worker.sqlite3)")
+        return url
+    host, _ = _host_and_port(rest)
+    query = rest.split("?", 1)[1] if "?" in rest else ""
+    if host is None and not parse_qs(query).get("host"):
+        raise ValueError(f"no host (e.g. {POSTGRES_EXAMPLE})")
+    return url
 
 
 class Settings(BaseSettings):
@@ -61,6 +125,16 @@ class Settings(BaseSettings):
         "message id, before the ack.",
     )
 
+    @field_validator("amqp_url")
+    @classmethod
+    def _valid_amqp_url(cls, value: str) -> str:
+        return check_amqp_url(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: str) -> str:
+        return check_database_url(value)
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: object) -> object:
@@ -70,11 +144,26 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def sqlite_path(self) -> str | None:
+        """The file of a sqlite DATABASE_URL as tortoise reads it (``:memory:`` stays so)."""
+        if not self.is_sqlite:
+            return None
+        return self.database_url.split("://", 1)[1].split("?", 1)[0]
+
 
 def redact(url: str) -> str:
     """The URL without its password, safe to log."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # unparsable (say a lone "["): hide everything before the host
+        scheme, separator, rest = url.partition("://")
+        authority, slash, path = rest.partition("/")
+        if not separator or "@" not in authority:
+            return url
+        return f"{scheme}://***@{authority.rsplit('@', 1)[1]}{slash}{path}"
+    if password is None:
         return url
     host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))

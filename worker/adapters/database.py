@@ -14,7 +14,7 @@ APP = "worker"
 
 
 def _with_pool_size(url: str, size: int) -> str:
-    if not url.startswith(("postgres://", "asyncpg://")) or "maxsize=" in url:
+    if not url.startswith(("postgres://", "postgresql://", "asyncpg://")) or "maxsize=" in url:
         return url
     return f"{url}{'&' if '?' in url else '?'}minsize=1&maxsize={size}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -9,8 +10,16 @@ import typer
 from worker.adapters import database
 from worker.adapters.mappers import account_to_domain
 from worker.adapters.orm import AccountRow
-from worker.config import redact
-from worker.entrypoints.common import fail, load_settings, print_json, run_async
+from worker.config import Settings
+from worker.entrypoints.common import (
+    DATABASE_ERRORS,
+    MIGRATE_HINT,
+    database_failure,
+    fail,
+    load_settings,
+    print_json,
+    run_async,
+)
 
 accounts_app = typer.Typer(help="Read accounts.", no_args_is_help=True)
 
@@ -27,16 +36,26 @@ def account_json(row: AccountRow) -> dict[str, Any]:
     }
 
 
-async def _query(account_id: str | None) -> list[dict[str, Any]]:
-    settings = load_settings()
+async def _query(settings: Settings, account_id: str | None) -> list[dict[str, Any]]:
     try:
         await database.connect(settings)
         query = AccountRow.all() if account_id is None else AccountRow.filter(id=account_id)
         return [account_json(row) for row in await query.order_by("id")]
-    except (OSError, ConnectionError) as error:
-        fail(f"cannot reach the database at {redact(settings.database_url)}: {error}")
     finally:
         await database.close()
+
+
+def _read(account_id: str | None) -> list[dict[str, Any]]:
+    """The accounts (all, or the one), or one line saying why the database cannot tell."""
+    settings = load_settings()
+    path = settings.sqlite_path
+    # Reading never creates the file (nor its directory), as connecting would.
+    if path is not None and path != ":memory:" and not Path(path).exists():
+        fail(f"the database file {path} does not exist: {MIGRATE_HINT}")
+    try:
+        return run_async(_query(settings, account_id))
+    except DATABASE_ERRORS as error:
+        raise database_failure(error, settings.database_url) from error
 
 
 def _line(account: dict[str, Any]) -> str:
@@ -52,7 +71,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one account."""
-    found = run_async(_query(account_id))
+    found = _read(account_id)
     if not found:
         fail(f"no account {account_id!r}")
     print_json(found[0]) if as_json else typer.echo(_line(found[0]))
@@ -61,7 +80,7 @@ def show(
 @accounts_app.command("list")
 def list_accounts(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List all accounts."""
-    found = run_async(_query(None))
+    found = _read(None)
     if as_json:
         print_json(found)
     else:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
 import signal
-import sys
 
 import typer
 
@@ -16,11 +17,15 @@ from worker.bootstrap import ROLES, bootstrap
 from worker.config import DATA_DIR, Settings, redact
 from worker.entrypoints.accounts import accounts_app
 from worker.entrypoints.common import (
-    CliError,
+    DATABASE_ERRORS,
     configure_logging,
+    database_failure,
+    exit_process,
     fail,
     load_settings,
     print_json,
+    quiet_library_loggers,
+    run_app,
     run_async,
 )
 from worker.entrypoints.sagas import sagas_app
@@ -39,6 +44,14 @@ app.add_typer(sagas_app, name="sagas")
 app.command(help=send.__doc__)(send)
 
 
+def dump_tasks() -> None:
+    """On SIGUSR1: log what every task is waiting for (to diagnose a stuck worker)."""
+    for task in asyncio.all_tasks():
+        stack = io.StringIO()
+        task.print_stack(limit=12, file=stack)
+        logging.getLogger("worker").warning("task %s\n%s", task.get_name(), stack.getvalue())
+
+
 ROLE = typer.Option(list(ROLES), "--role", help="commands, sagas, or both (repeat the option).")
 
 
@@ -53,9 +66,13 @@ def _run_worker(settings: Settings, migrate: bool, roles: list[str]) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        if migrate:
-            await database.migrate(settings)
-        await database.connect(settings)
+        loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
+        try:
+            if migrate:
+                await database.migrate(settings)
+            await database.connect(settings)
+        except DATABASE_ERRORS as error:
+            raise database_failure(error, settings.database_url) from error
         try:
             await worker.run(stop)
         finally:
@@ -115,7 +132,10 @@ def dev(role: list[str] = ROLE) -> None:
 def migrate_command() -> None:
     """Apply tortoise's migrations to DATABASE_URL (safe to repeat)."""
     settings = load_settings()
-    run_async(database.migrate(settings))
+    try:
+        run_async(database.migrate(settings))
+    except DATABASE_ERRORS as error:
+        raise database_failure(error, settings.database_url) from error
     typer.echo(f"database {redact(settings.database_url)} is up to date")
 
 
@@ -134,10 +154,6 @@ def list_commands(
 
 
 def main() -> None:
-    try:
-        app()
-    except CliError as error:
-        typer.echo(f"error: {error}", err=True)
-        sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    """The console entry point: one line per failure, then a hard exit (see exit_process)."""
+    quiet_library_loggers()
+    exit_process(run_app(app))

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
 import aio_pika
 import typer
-from aio_pika.exceptions import AMQPError, ChannelClosed, PublishError
+from aio_pika.abc import AbstractQueue
+from aio_pika.exceptions import ChannelClosed, DeliveryError, PublishError
 
 from worker.adapters.rabbitmq.topology import COMMANDS_EXCHANGE
 from worker.adapters.temporal.client import connect as temporal_connect
 from worker.adapters.temporal.sagas import wait_until_settled
 from worker.commands import Command, InvalidCommand, TransferMoney, parse_command
-from worker.config import Settings, redact
-from worker.entrypoints.common import fail, load_settings, print_json, run_async
+from worker.config import Settings
+from worker.entrypoints.common import (
+    AMQP_ERRORS,
+    amqp_failure,
+    fail,
+    load_settings,
+    print_json,
+    run_async,
+)
 
 EXIT_BY_STATUS = {"accepted": 0, "rejected": 1, "invalid": 2}
 EXIT_BY_SAGA_STATE = {"completed": 0, "needs_operator": 4, "failed": 5}
@@ -58,13 +67,29 @@ async def _publish(
         await exchange.publish(message, routing_key=command.name(), mandatory=True)
         if replies is None or wait is None:
             return None
-        async with replies.iterator(timeout=wait) as stream:
-            async for reply in stream:
-                await reply.ack()
-                if reply.correlation_id == correlation_id:
-                    outcome: dict[str, object] = json.loads(reply.body)
-                    return outcome
+        # Only the wait for the reply may time out into "no outcome" (exit 3); a
+        # timeout while connecting or publishing means the broker is unreachable.
+        try:
+            async with asyncio.timeout(wait):
+                return await _reply(replies, correlation_id)
+        except TimeoutError:
+            return None
+
+
+async def _reply(replies: AbstractQueue, correlation_id: str) -> dict[str, object] | None:
+    async with replies.iterator() as stream:
+        async for reply in stream:
+            await reply.ack()
+            if reply.correlation_id == correlation_id:
+                outcome: dict[str, object] = json.loads(reply.body)
+                return outcome
     return None
+
+
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise typer.BadParameter(f"must be more than 0, not {value:g}")
+    return value
 
 
 def send(
@@ -74,7 +99,9 @@ def send(
     message_id: str = typer.Option(None, "--message-id", help="Idempotency key (default: new)."),
     correlation_id: str = typer.Option(None, "--correlation-id", help="Default: the message id."),
     wait: bool = typer.Option(False, "--wait", help="Wait for the outcome; 0 only if accepted."),
-    timeout: float = typer.Option(30.0, "--timeout", help="Seconds --wait waits."),
+    timeout: float = typer.Option(
+        30.0, "--timeout", help="Seconds --wait waits (more than 0).", callback=_positive
+    ),
     output_json: bool = typer.Option(False, "--output-json", help="Print the outcome as JSON."),
     wait_saga: bool = typer.Option(
         False, "--wait-saga", help="TransferMoney: also wait for the saga's end state."
@@ -101,10 +128,12 @@ def send(
         )
     except PublishError:
         fail(f"{command_name} could not be routed: is the worker's topology declared?")
+    except DeliveryError as error:
+        fail(f"the broker refused the message {message_id} (a nack: {error}); is a queue full?")
     except ChannelClosed as error:
         fail(f"the broker refused the publish ({error}); has the worker started once?")
-    except (TimeoutError, AMQPError, OSError) as error:
-        fail(f"cannot reach RabbitMQ at {redact(settings.amqp_url)}: {error}")
+    except AMQP_ERRORS as error:
+        raise amqp_failure(error, settings.amqp_url) from error
     if not wait:
         typer.echo(f"sent {command_name} message_id={message_id}")
         return
