@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 from temporalio.client import Client
@@ -24,6 +25,13 @@ def new_id(prefix: str) -> str:
 async def break_account(url: str, account_id: str, status: str = "bogus") -> None:
     """Make every command on the account fail like a bug would (its row no longer maps)."""
     await pg_fetch(url, "UPDATE accounts SET status=$2 WHERE id=$1", account_id, status)
+
+
+@pytest.fixture(autouse=True)
+async def repair_broken_accounts(database_url: str) -> AsyncIterator[None]:
+    """Other tests list every account: leave none broken, whatever happened here."""
+    yield
+    await pg_fetch(database_url, "UPDATE accounts SET status='open' WHERE status='bogus'")
 
 
 def waiting_for_operator(env: dict[str, str]) -> set[str]:
