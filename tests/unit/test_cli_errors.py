@@ -16,14 +16,8 @@ from pydantic import ValidationError
 from tortoise.exceptions import DBConnectionError, OperationalError
 
 from worker.config import Settings, redact
-from worker.entrypoints.common import (
-    CliError,
-    database_failure,
-    explain,
-    load_settings,
-    message_of,
-    run_app,
-)
+from worker.entrypoints.common import CliError, load_settings
+from worker.entrypoints.errors import database_failure, explain, message_of, run_app
 
 
 @pytest.fixture

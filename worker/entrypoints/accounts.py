@@ -11,15 +11,8 @@ from worker.adapters import database
 from worker.adapters.mappers import account_to_domain
 from worker.adapters.orm import AccountRow
 from worker.config import Settings
-from worker.entrypoints.common import (
-    DATABASE_ERRORS,
-    MIGRATE_HINT,
-    database_failure,
-    fail,
-    load_settings,
-    print_json,
-    run_async,
-)
+from worker.entrypoints.common import fail, load_settings, print_json, run_async
+from worker.entrypoints.errors import DATABASE_ERRORS, MIGRATE_HINT, database_failure
 
 accounts_app = typer.Typer(help="Read accounts.", no_args_is_help=True)
 

@@ -17,17 +17,14 @@ from worker.bootstrap import ROLES, bootstrap
 from worker.config import DATA_DIR, Settings, redact
 from worker.entrypoints.accounts import accounts_app
 from worker.entrypoints.common import (
-    DATABASE_ERRORS,
     configure_logging,
-    database_failure,
-    exit_process,
     fail,
     load_settings,
     print_json,
     quiet_library_loggers,
-    run_app,
     run_async,
 )
+from worker.entrypoints.errors import DATABASE_ERRORS, database_failure, exit_process, run_app
 from worker.entrypoints.sagas import sagas_app
 from worker.entrypoints.send import send
 

@@ -16,14 +16,8 @@ from worker.adapters.temporal.client import connect as temporal_connect
 from worker.adapters.temporal.sagas import wait_until_settled
 from worker.commands import Command, InvalidCommand, TransferMoney, parse_command
 from worker.config import Settings
-from worker.entrypoints.common import (
-    AMQP_ERRORS,
-    amqp_failure,
-    fail,
-    load_settings,
-    print_json,
-    run_async,
-)
+from worker.entrypoints.common import fail, load_settings, print_json, run_async
+from worker.entrypoints.errors import AMQP_ERRORS, amqp_failure
 
 EXIT_BY_STATUS = {"accepted": 0, "rejected": 1, "invalid": 2}
 EXIT_BY_SAGA_STATE = {"completed": 0, "needs_operator": 4, "failed": 5}
