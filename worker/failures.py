@@ -38,6 +38,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.exceptions.SerializationError,
     asyncpg.exceptions.DeadlockDetectedError,
+    # A missing table is a deployment waiting for its migration, not a bad message.
+    asyncpg.exceptions.UndefinedTableError,
     aiormq.exceptions.AMQPConnectionError,
 )
 
@@ -46,7 +48,7 @@ def _is_transient(error: BaseException) -> bool:
     if isinstance(error, TRANSIENT_ERRORS):
         return True
     if isinstance(error, OperationalError | sqlite3.OperationalError) and (
-        "locked" in str(error) or "busy" in str(error)
+        "locked" in str(error) or "busy" in str(error) or "no such table" in str(error)
     ):
         return True
     cause = error.__cause__

@@ -332,3 +332,14 @@ def test_a_command_that_succeeds_prints_no_error(base_env: dict[str, str]) -> No
 
     assert (result.returncode, result.stderr) == (0, "")
     assert "Deposit" in result.stdout
+
+
+def test_the_worker_refuses_to_start_on_an_unmigrated_database(
+    base_env: dict[str, str], unmigrated_database_url: str
+) -> None:
+    result = run_cli({**base_env, "DATABASE_URL": unmigrated_database_url}, "run")
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: ")
+    assert MIGRATE_HINT in result.stderr.splitlines()[-1]

@@ -66,3 +66,8 @@ async def is_reachable() -> bool:
     except Exception:
         return False
     return True
+
+
+async def check_schema() -> None:
+    """Fail (with the database's own error) if the migrations have not been applied."""
+    await connections.get("default").execute_query("SELECT 1 FROM inbox WHERE 1 = 0")

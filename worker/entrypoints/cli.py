@@ -24,7 +24,13 @@ from worker.entrypoints.common import (
     quiet_library_loggers,
     run_async,
 )
-from worker.entrypoints.errors import DATABASE_ERRORS, database_failure, exit_process, run_app
+from worker.entrypoints.errors import (
+    DATABASE_ERRORS,
+    database_failure,
+    exit_process,
+    missing_schema,
+    run_app,
+)
 from worker.entrypoints.sagas import sagas_app
 from worker.entrypoints.send import send
 
@@ -68,8 +74,11 @@ def _run_worker(settings: Settings, migrate: bool, roles: list[str]) -> None:
             if migrate:
                 await database.migrate(settings)
             await database.connect(settings)
+            await database.check_schema()
         except DATABASE_ERRORS as error:
-            raise database_failure(error, settings.database_url) from error
+            if missing_schema(error) or not isinstance(error, OSError | ConnectionError):
+                raise database_failure(error, settings.database_url) from error
+            # The database is down: the worker starts anyway and waits for it.
         try:
             await worker.run(stop)
         finally:

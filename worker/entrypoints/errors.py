@@ -71,7 +71,7 @@ def _database_layer(error: BaseException) -> bool:
     )
 
 
-def _missing_schema(error: BaseException) -> str | None:
+def missing_schema(error: BaseException) -> str | None:
     """Which of "table" or "column" is missing if the schema lags behind the code."""
     for cause in causes(error):
         if not _database_layer(cause):
@@ -93,7 +93,7 @@ def _at(url: str | None) -> str:
 def database_failure(error: BaseException, database_url: str | None) -> CliError:
     """The one line for a failure talking to the database at ``database_url``."""
     where = _at(database_url)
-    missing = _missing_schema(error)
+    missing = missing_schema(error)
     if missing == "table":
         return CliError(f"the database{where} is not migrated: {MIGRATE_HINT}")
     if missing == "column":
