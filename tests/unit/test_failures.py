@@ -77,7 +77,6 @@ def test_an_infrastructure_hiccup_is_classified_as_transient(error: BaseExceptio
         RuntimeError("unexpected"),
         OperationalError("syntax error"),
         OperationalError('relation "accounts" does not exist'),
-        sqlite3.OperationalError("no such table: accounts"),
         IntegrityError("duplicate key value violates unique constraint"),
         InvalidValue("not a decimal amount"),
         InsufficientFunds("not enough money"),
@@ -104,3 +103,17 @@ def test_an_exception_that_is_its_own_cause_does_not_loop_forever() -> None:
     error.__cause__ = error
 
     assert classify(error) is Failure.BUG
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        sqlite3.OperationalError("no such table: accounts"),
+        caused_by(asyncpg.exceptions.UndefinedTableError('relation "inbox" does not exist')),
+    ],
+    ids=["sqlite", "postgres"],
+)
+def test_a_missing_table_waits_for_the_migration_instead_of_dead_lettering(
+    error: BaseException,
+) -> None:
+    assert classify(error) is Failure.TRANSIENT
