@@ -8,10 +8,11 @@ what was asked and how it ended.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-from domain.accounts import validate_account_id
+from domain.accounts import ACCOUNT_ID_PATTERN, validate_account_id
 from domain.errors import InvalidStateTransition, InvalidValue, TransferConflict
 from domain.money import Money
 from domain.shared import AggregateRoot, DomainEvent
@@ -91,6 +92,13 @@ REASONED_EVENTS: dict[TransferState, type[TransferStoppedWithReason]] = {
 }
 
 
+def validate_transfer_id(transfer_id: str) -> str:
+    """Like an account id: no "/", which separates the parts of the saga's step keys."""
+    if not isinstance(transfer_id, str) or not re.fullmatch(ACCOUNT_ID_PATTERN, transfer_id):
+        raise InvalidValue(f"transfer id {transfer_id!r} does not match {ACCOUNT_ID_PATTERN}")
+    return transfer_id
+
+
 class Transfer(AggregateRoot):
     """What was asked (two accounts, an amount) and where the saga stands."""
 
@@ -104,7 +112,7 @@ class Transfer(AggregateRoot):
         reason: str = "",
         version: int = 0,
     ) -> None:
-        super().__init__(validate_account_id(id), version)
+        super().__init__(validate_transfer_id(id), version)
         if from_account_id == to_account_id:
             raise InvalidValue("a transfer needs two different accounts")
         if not amount.is_positive:
@@ -146,7 +154,7 @@ class Transfer(AggregateRoot):
         """Record how the saga stands: a final state, or waiting for an operator."""
         if state is TransferState.REQUESTED:
             raise InvalidStateTransition("a transfer cannot go back to requested")
-        if self.state == state and self.reason == reason:
+        if self.state == state and (self.is_final or self.reason == reason):
             return  # the same news twice changes nothing
         if self.is_final:
             raise InvalidStateTransition(f"transfer {self.id} already ended {self.state}")

@@ -121,6 +121,9 @@ class FakeUnitOfWork(UnitOfWork):
     async def recorded_outcome(self) -> Outcome | None:
         return self.store.inbox.get(self.context.message_id)
 
+    async def outcomes_with_prefix(self, prefix: str) -> dict[str, Outcome]:
+        return {k: v for k, v in self.store.inbox.items() if k.startswith(prefix)}
+
     def discard_changes(self) -> None:
         self.accounts = FakeRepository(self.store.accounts, account_row, account_from_row)
         self.transfers = FakeRepository(self.store.transfers, transfer_row, transfer_from_row)

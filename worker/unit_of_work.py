@@ -54,6 +54,10 @@ class UnitOfWork(abc.ABC):
         """The outcome already recorded for this message id, if any."""
 
     @abc.abstractmethod
+    async def outcomes_with_prefix(self, prefix: str) -> dict[str, Outcome]:
+        """Every recorded outcome whose message id starts with ``prefix`` (a saga's steps)."""
+
+    @abc.abstractmethod
     def discard_changes(self) -> None:
         """Forget changes to loaded aggregates (a rejection commits only its outcome)."""
 

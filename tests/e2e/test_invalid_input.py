@@ -45,6 +45,12 @@ def cases(account: str) -> list[tuple[str, str, bytes, dict[str, Any]]]:
             deposit(amount="1.00"),
             {"content_type": "text/plain"},
         ),
+        (
+            "saga-key",
+            "reserved_message_id",
+            deposit(amount="1.00"),
+            {"message_id": "transfer-t9/withdraw/1"},
+        ),
         ("no-message-id", "missing_message_id", deposit(amount="1.00"), {"message_id": None}),
         ("unknown-command", "unknown_command", deposit(amount="1.00"), {"direct": "Teleport"}),
     ]

@@ -58,8 +58,9 @@ async def test_an_operator_retries_a_stuck_saga_and_restarts_a_terminated_one(
             await bus.call("OpenAccount", open_account(account))
             await bus.call("Deposit", money(account, "50.00"))
         await break_account(database_url, source)
-        for tid in (retried, restarted):
-            await bus.call("TransferMoney", transfer(tid, source, target, "5.00"))
+        await bus.call("TransferMoney", transfer(retried, source, target, "5.00"))
+        # A round amount: the restart must not turn it into "1E+1".
+        await bus.call("TransferMoney", transfer(restarted, source, target, "10.00"))
     # The withdrawal fails like a bug would; after its retry budget the saga waits.
     await wait_until_listed(worker_env, {retried, restarted})
     shown = json.loads(run_cli(worker_env, "sagas", "show", retried, "--json").stdout)
@@ -77,7 +78,7 @@ async def test_an_operator_retries_a_stuck_saga_and_restarts_a_terminated_one(
     assert restart.returncode == 0, restart.stderr
     assert "restarted" in restart.stdout
     await wait_for_states(database_url, [retried, restarted], {"completed"})
-    assert await balances(database_url, [source, target]) == {source: "40.00", target: "60.00"}
+    assert await balances(database_url, [source, target]) == {source: "35.00", target: "65.00"}
     steps = json.loads(run_cli(worker_env, "sagas", "show", retried, "--json").stdout)
     details = [s["detail"] for s in steps["status"]["steps"] if s["status"] == "operator"]
     assert details == ["retry by alice: row repaired"]

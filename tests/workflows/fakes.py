@@ -129,9 +129,16 @@ class FakeDispatcher:
             fault.fire(message_id)
         return result
 
-    async def recorded_status(self, message_id: str) -> str | None:
-        recorded = self.inbox.get(message_id)
-        return None if recorded is None else recorded.status
+    async def settle(self, message_ids: list[str]) -> dict[str, str]:
+        for message_id in message_ids:
+            self.inbox.setdefault(
+                message_id,
+                DispatchResult(status="rejected", error_code="superseded", error_message="late"),
+            )
+        return {message_id: self.inbox[message_id].status for message_id in message_ids}
+
+    async def recorded_with_prefix(self, prefix: str) -> dict[str, str]:
+        return {k: v.status for k, v in self.inbox.items() if k.startswith(prefix)}
 
     # --- the "domain" ----------------------------------------------------------------
 

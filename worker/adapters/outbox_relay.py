@@ -21,9 +21,10 @@ log = logging.getLogger("worker.outbox")
 #: Only one relay publishes at a time across processes (an advisory lock), so
 #: events of one aggregate never overtake each other between two relays.
 RELAY_LOCK_KEY = 0x0B0C_5E1A
-#: A batch that cannot be confirmed in time (broker flow control, Temporal away)
-#: is abandoned and retried, rather than holding its transaction open.
-PUBLISH_TIMEOUT = 20.0
+#: An event not confirmed in time (broker flow control) stops its aggregate's
+#: stream for this round; a hook (the saga start) that hangs does the same.
+PUBLISH_TIMEOUT = 10.0
+HOOK_TIMEOUT = 5.0
 
 
 class OutboxRelay:
@@ -91,13 +92,8 @@ class OutboxRelay:
         rows = await query
         if not rows:
             return 0
-        try:
-            confirmed = await asyncio.wait_for(
-                self._publish_in_order(channel, rows), PUBLISH_TIMEOUT
-            )
-        except TimeoutError:
-            log.warning("outbox publish took over %.0fs; the batch is retried", PUBLISH_TIMEOUT)
-            return 0
+        # Each publish and hook has its own timeout, so what was confirmed is always marked.
+        confirmed = await self._publish_in_order(channel, rows)
         if confirmed:
             update = OutboxRow.filter(id__in=confirmed)
             await (update if db is None else update.using_db(db)).update(sent_at=datetime.now(UTC))
@@ -126,9 +122,9 @@ class OutboxRelay:
                 try:
                     hook = self._before_publish.get(row.event_type)
                     if hook is not None:
-                        await hook(row)
-                    await publish_event(channel, row)
-                except Exception as error:
+                        await asyncio.wait_for(hook(row), HOOK_TIMEOUT)
+                    await asyncio.wait_for(publish_event(channel, row), PUBLISH_TIMEOUT)
+                except Exception as error:  # TimeoutError included: this stream waits
                     log.warning("event %s not published, will retry: %s", row.event_id, error)
                     break
                 sent.append(row.id)

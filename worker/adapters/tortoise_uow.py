@@ -63,6 +63,11 @@ class TortoiseUnitOfWork(UnitOfWork):
         row = await InboxRow.filter(message_id=self.context.message_id).using_db(self._db).first()
         return None if row is None else outcome_from_row(row)
 
+    async def outcomes_with_prefix(self, prefix: str) -> dict[str, Outcome]:
+        rows = await InboxRow.filter(message_id__startswith=prefix).using_db(self._db)
+        # Filtered again here: LIKE would read "_" in a transfer id as a wildcard.
+        return {r.message_id: outcome_from_row(r) for r in rows if r.message_id.startswith(prefix)}
+
     def discard_changes(self) -> None:
         self.accounts.forget()
         self.transfers.forget()

@@ -11,13 +11,11 @@ from pydantic import ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from worker.adapters import database
-from worker.adapters.orm import TransferRow
 from worker.adapters.temporal import sagas
 from worker.adapters.temporal.client import connect
 from worker.config import Settings
 from worker.entrypoints.common import fail, load_settings, print_json, run_async
-from workflows.transfers.shared import OperatorAction, SagaStatus, TransferInput, workflow_id
+from workflows.transfers.shared import OperatorAction, SagaStatus, workflow_id
 
 sagas_app = typer.Typer(
     help="Transfer sagas: list, show, and operator actions.", no_args_is_help=True
@@ -39,6 +37,8 @@ def _with_client(settings: Settings, work: Callable[[Client], Awaitable[T]]) -> 
             fail(f"Temporal refused: {error.message}")
         except WorkflowUpdateFailedError as error:
             fail(f"the saga refused: {error.cause}")
+        except sagas.SagaEnded as error:
+            fail(str(error))
 
     return run_async(main())
 
@@ -108,23 +108,6 @@ def show(
     typer.echo(f"ui: {link}")
 
 
-async def _transfer_input(settings: Settings, transfer_id: str) -> TransferInput:
-    await database.connect(settings)
-    try:
-        row = await TransferRow.get_or_none(id=transfer_id)
-    finally:
-        await database.close()
-    if row is None:
-        fail(f"no transfer {transfer_id!r} in the database")
-    return TransferInput(
-        transfer_id=row.id,
-        from_account_id=row.from_account_id,
-        to_account_id=row.to_account_id,
-        amount=str(row.amount.normalize()),
-        currency=row.currency,
-    )
-
-
 def _operator_action(action: str, transfer_id: str, reason: str, operator: str | None) -> None:
     settings = load_settings()
     try:
@@ -134,7 +117,7 @@ def _operator_action(action: str, transfer_id: str, reason: str, operator: str |
 
     async def work(client: Client) -> str:
         if action == "retry" and await sagas.is_broken(client, transfer_id):
-            transfer = await _transfer_input(settings, transfer_id)
+            transfer = await sagas.original_input(client, transfer_id)
             await sagas.restart(client, transfer, settings.temporal_task_queue)
             return "restarted (a fresh run with the same input)"
         status = await sagas.act(client, transfer_id, action, decision)

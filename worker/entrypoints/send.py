@@ -106,7 +106,8 @@ def send(
     An invalid command never leaves the CLI: it exits 2 with the reason. With
     --wait the exit code is 0 accepted, 1 rejected, 2 invalid, 3 no answer in time.
     With --wait-saga (TransferMoney): 0 completed, 1 rejected or compensated or
-    resolved, 3 no end in time, 4 waiting for an operator, 5 the workflow failed.
+    resolved, 3 no end in time, 4 waiting for an operator, 5 the workflow failed,
+    6 Temporal unreachable.
     """
     wait = wait or wait_saga
     settings = load_settings()
@@ -152,7 +153,7 @@ def _wait_for_saga(settings: Settings, transfer_id: str, timeout: float) -> None
     try:
         state = run_async(wait())
     except RuntimeError as error:
-        fail(f"cannot reach Temporal at {settings.temporal_address}: {error}")
+        fail(f"cannot reach Temporal at {settings.temporal_address}: {error}", 6)
     if state is None:
         fail(f"saga of transfer {transfer_id} did not settle within {timeout:g}s", 3)
     typer.echo(f"saga {state} transfer_id={transfer_id}")

@@ -16,6 +16,8 @@ from workflows.transfers.shared import (
 
 #: The error type of every business refusal, which the workflow never retries.
 REFUSED = "BusinessRefusal"
+#: A command the bus found malformed: a bug in the saga, never taken for a refusal.
+INVALID = "InvalidCommand"
 
 
 def _raise_unless_accepted(result: DispatchResult) -> None:
@@ -24,9 +26,13 @@ def _raise_unless_accepted(result: DispatchResult) -> None:
     raise ApplicationError(
         f"{result.error_code}: {result.error_message}",
         result.error_code,
-        type=REFUSED,
+        type=REFUSED if result.status == "rejected" else INVALID,
         non_retryable=True,
     )
+
+
+def _keys_of(recorded: dict[str, str], prefix: str) -> set[str]:
+    return {key for key in recorded if key.startswith(prefix)}
 
 
 class TransferActivities:
@@ -61,20 +67,27 @@ class TransferActivities:
     async def refund(self, step: RefundStep) -> RefundResult:
         """Give the source its money back, unless nothing was withdrawn or the deposit did happen.
 
-        Both checks read the inbox: a step whose activity failed may still have committed.
+        Every check reads the inbox, because a step whose activity failed may still
+        have committed; and the unapplied attempts are settled (recorded as
+        superseded) first, so none of them can commit after the decision.
         """
-        if await self._any_accepted(step.deposit_message_ids):
+        saga = step.message_id.rsplit("/", 2)[0]
+        recorded = await self._dispatcher.recorded_with_prefix(f"{saga}/")
+        if any(
+            key.startswith(f"{saga}/refund/") and status == "accepted"
+            for key, status in recorded.items()
+        ):
+            return "refunded"  # an earlier run refunded already
+        settled = await self._dispatcher.settle(
+            [*step.deposit_message_ids, *step.withdrawal_message_ids]
+        )
+        accepted = {key for key, status in {**recorded, **settled}.items() if status == "accepted"}
+        if accepted & {*step.deposit_message_ids, *_keys_of(recorded, f"{saga}/deposit/")}:
             return "deposit_applied"
-        if not await self._any_accepted(step.withdrawal_message_ids):
+        if not accepted & {*step.withdrawal_message_ids, *_keys_of(recorded, f"{saga}/withdraw/")}:
             return "nothing_withdrawn"
         await self._money("Deposit", step)
         return "refunded"
-
-    async def _any_accepted(self, message_ids: list[str]) -> bool:
-        for message_id in message_ids:
-            if await self._dispatcher.recorded_status(message_id) == "accepted":
-                return True
-        return False
 
     @activity.defn(name="record_outcome")
     async def record_outcome(self, step: OutcomeStep) -> None:

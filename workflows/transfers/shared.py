@@ -106,6 +106,14 @@ class CommandDispatcher(Protocol):
         """Handle one command exactly once per ``message_id`` and say how it went."""
         ...
 
-    async def recorded_status(self, message_id: str) -> str | None:
-        """The outcome recorded for ``message_id`` ("accepted", "rejected"), if any."""
+    async def settle(self, message_ids: list[str]) -> dict[str, str]:
+        """The recorded status of each id ("accepted", "rejected").
+
+        An id with no outcome yet is recorded now as rejected (superseded), so an
+        attempt still in flight somewhere can no longer apply after this answer.
+        """
+        ...
+
+    async def recorded_with_prefix(self, prefix: str) -> dict[str, str]:
+        """The recorded status of every message id that starts with ``prefix``."""
         ...

@@ -31,6 +31,8 @@ with workflow.unsafe.imports_passed_through():
 Action = Literal["retry", "compensate", "resolve"]
 
 STEP_TIMEOUT = timedelta(seconds=30)
+#: Reasons are recorded on the Transfer (at most 2,000 characters there).
+MAX_REASON = 1000
 FORWARD = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=10),
@@ -88,8 +90,9 @@ class TransferSaga:
         try:
             await self._saga()
         except asyncio.CancelledError:
-            # Compensation runs even when the saga is cancelled; nothing waits for an
-            # operator any more, so no decision can be taken (and then dropped).
+            # Compensation runs even when the saga is cancelled: Temporal delivers a
+            # cancellation once, so the activities awaited from here run to the end.
+            # Nothing waits for an operator any more, so no decision can be taken.
             self._pending, self._status.waiting_step = None, None
             self._set_search_state(SagaState.RUNNING)
             await self._compensate("the saga was cancelled")
@@ -147,7 +150,7 @@ class TransferSaga:
             withdrawal_message_ids=self._keys_used.get("withdraw", []),
             deposit_message_ids=self._keys_used.get("deposit", []),
         )
-        result = await self._activity("refund", step, COMPENSATION, result_type=str, shielded=True)
+        result = await self._activity("refund", step, COMPENSATION, result_type=str)
         return cast(RefundResult, result)
 
     async def _activity(
@@ -156,22 +159,19 @@ class TransferSaga:
         arg: object,
         policy: RetryPolicy,
         result_type: type | None = None,
-        shielded: bool = False,
     ) -> object:
         attempt = self._attempts.get(name, 1)
         self._record(name, "started", attempt)
-        running = workflow.execute_activity(
-            name,
-            arg,
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=policy,
-            # A cancelled step is waited for, so compensation sees what it did.
-            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            result_type=result_type,
-        )
         try:
-            # Compensations are shielded: cancelling the saga must not stop a refund.
-            result = await (asyncio.shield(running) if shielded else running)
+            result = await workflow.execute_activity(
+                name,
+                arg,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=policy,
+                # A cancelled step is waited for, so compensation sees what it did.
+                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                result_type=result_type,
+            )
         except ActivityError as error:
             cause = error.cause
             if isinstance(cause, CancelledError):
@@ -244,20 +244,17 @@ class TransferSaga:
     async def _set_state(self, state: SagaState, reason: str) -> None:
         occurrence = len([s for s in self._status.steps if s.step == f"outcome:{state}"]) + 1
         self._record(f"outcome:{state}", "succeeded", occurrence, reason)
-        # Shielded: the outcome is recorded even if the saga is cancelled meanwhile.
-        await asyncio.shield(
-            workflow.execute_activity(
-                "record_outcome",
-                OutcomeStep(
-                    transfer_id=self._transfer.transfer_id,
-                    state=state.value,
-                    reason=reason,
-                    message_id=f"{workflow.info().workflow_id}/outcome/{state}/{occurrence}",
-                    correlation_id=self._transfer.correlation_id,
-                ),
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=BOOKKEEPING,
-            )
+        await workflow.execute_activity(
+            "record_outcome",
+            OutcomeStep(
+                transfer_id=self._transfer.transfer_id,
+                state=state.value,
+                reason=reason[:MAX_REASON],
+                message_id=f"{workflow.info().workflow_id}/outcome/{state}/{occurrence}",
+                correlation_id=self._transfer.correlation_id,
+            ),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=BOOKKEEPING,
         )
         self._set_search_state(state)
 

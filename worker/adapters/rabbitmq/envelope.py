@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from aio_pika.abc import AbstractIncomingMessage
@@ -11,6 +12,8 @@ from worker.commands import PUBLIC_COMMANDS, Command, InvalidCommand, parse_comm
 from worker.unit_of_work import MessageContext
 
 JSON_CONTENT_TYPES = {"", "application/json"}
+#: The idempotency keys of saga steps share the inbox: no client may use them.
+SAGA_KEY = re.compile(r"^transfer-[^/]*/")
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,11 @@ def _check_transport(message: AbstractIncomingMessage, max_body_bytes: int) -> s
         )
     if len(message_id) > 255:
         raise InvalidCommand("invalid_message_id", "the message id is longer than 255 characters")
+    if SAGA_KEY.match(message_id):
+        raise InvalidCommand(
+            "reserved_message_id",
+            "message ids of the form transfer-<id>/<step>/... are the sagas' own",
+        )
     return message_id
 
 

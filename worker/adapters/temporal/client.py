@@ -12,6 +12,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 
 from worker.config import Settings
 from workflows.transfers.shared import SEARCH_ATTRIBUTES
@@ -56,6 +57,11 @@ class TemporalConnection:
         async with self._lock:
             if self._client is None:
                 client = await connect(self._settings)
-                await ensure_search_attributes(client, self._settings.temporal_namespace)
+                try:
+                    await ensure_search_attributes(client, self._settings.temporal_namespace)
+                except RPCError as error:
+                    # Some servers (Temporal Cloud) do not let workers register them:
+                    # an operator must, and everything else still works meanwhile.
+                    log.warning("could not register the search attributes: %s", error)
                 self._client = client
             return self._client

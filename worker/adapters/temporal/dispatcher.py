@@ -5,7 +5,8 @@ from __future__ import annotations
 from domain.errors import InvalidValue
 from worker.commands import InvalidCommand, parse_command
 from worker.messagebus import MessageBus, UnitOfWorkFactory
-from worker.unit_of_work import MessageContext
+from worker.outcomes import Outcome
+from worker.unit_of_work import DuplicateMessage, MessageContext
 from workflows.transfers.shared import DispatchResult
 
 
@@ -44,7 +45,25 @@ class BusDispatcher:
             error_message=error.message if error else None,
         )
 
-    async def recorded_status(self, message_id: str) -> str | None:
-        async with self._uow_factory(MessageContext(message_id, "query")) as uow:
-            recorded = await uow.recorded_outcome()
-        return None if recorded is None else recorded.status.value
+    async def settle(self, message_ids: list[str]) -> dict[str, str]:
+        return {message_id: await self._settle(message_id) for message_id in message_ids}
+
+    async def _settle(self, message_id: str) -> str:
+        superseded = Outcome.rejected(
+            message_id, "superseded", "the saga moved on before this step was applied"
+        )
+        while True:
+            async with self._uow_factory(MessageContext(message_id, "Superseded")) as uow:
+                recorded = await uow.recorded_outcome()
+                if recorded is not None:
+                    return recorded.status.value
+                try:
+                    await uow.commit(superseded)
+                except DuplicateMessage:
+                    continue  # the step itself committed just now: read what it did
+                return superseded.status.value
+
+    async def recorded_with_prefix(self, prefix: str) -> dict[str, str]:
+        async with self._uow_factory(MessageContext(prefix, "query")) as uow:
+            recorded = await uow.outcomes_with_prefix(prefix)
+        return {message_id: outcome.status.value for message_id, outcome in recorded.items()}

@@ -33,6 +33,14 @@ BROKEN_STATUSES = {
 }
 
 
+#: How long the CLI waits for a saga worker to answer a query or an update.
+ANSWER_TIMEOUT = 15.0
+
+
+class SagaEnded(Exception):
+    """The operator's action cannot apply: the saga is over, or nobody answers."""
+
+
 @dataclass(frozen=True)
 class SagaSummary:
     transfer_id: str
@@ -80,7 +88,13 @@ async def describe_saga(client: Client, transfer_id: str) -> tuple[SagaSummary, 
     description = await handle.describe()
     summary = _summary(description)
     if description.status == WorkflowExecutionStatus.RUNNING:
-        return summary, await handle.query("status", result_type=SagaStatus)
+        try:
+            status = await asyncio.wait_for(
+                handle.query("status", result_type=SagaStatus), ANSWER_TIMEOUT
+            )
+        except TimeoutError:
+            return summary, None  # no saga worker answers: the summary is all there is
+        return summary, status
     if description.status == WorkflowExecutionStatus.COMPLETED:
         return summary, await handle.result()
     return summary, None
@@ -91,13 +105,33 @@ async def act(
 ) -> SagaStatus:
     """Send ``retry``, ``compensate`` or ``resolve`` to a saga waiting for an operator."""
     handle = client.get_workflow_handle(workflow_id(transfer_id))
-    status: SagaStatus = await handle.execute_update(action, decision, result_type=SagaStatus)
+    summary = _summary(await handle.describe())
+    if summary.execution != "running":
+        raise SagaEnded(f"the saga already ended ({summary.state}, {summary.execution})")
+    try:
+        status: SagaStatus = await asyncio.wait_for(
+            handle.execute_update(action, decision, result_type=SagaStatus), ANSWER_TIMEOUT
+        )
+    except TimeoutError:
+        raise SagaEnded(
+            f"no saga worker answered within {ANSWER_TIMEOUT:g}s: is one running "
+            "(`python -m worker run` with the sagas role)?"
+        ) from None
     return status
 
 
 async def is_broken(client: Client, transfer_id: str) -> bool:
     description = await client.get_workflow_handle(workflow_id(transfer_id)).describe()
     return description.status in BROKEN_STATUSES
+
+
+async def original_input(client: Client, transfer_id: str) -> TransferInput:
+    """The input the saga was started with, read from its history (correlation id included)."""
+    history = await client.get_workflow_handle(workflow_id(transfer_id)).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    [transfer] = await client.data_converter.decode(started.input.payloads, [TransferInput])
+    assert isinstance(transfer, TransferInput)
+    return transfer
 
 
 async def restart(client: Client, transfer: TransferInput, task_queue: str) -> None:
