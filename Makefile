@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint unit clean
+.PHONY: install run test lint unit bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,10 +25,16 @@ lint: install
 unit: install
 	$(BIN)/python -m pytest -q tests/unit
 
-## Everything CI runs: services up, lint, types, and the whole suite.
+## Everything CI runs: services up, lint, types, the whole suite, the benchmark's quick mode.
 test: install lint
 	scripts/ensure-services
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m bench all --quick --out .data/bench-quick.json
+
+## The full benchmark (a few minutes); see docs/performance.md.
+bench: install
+	scripts/ensure-services
+	$(BIN)/python -m bench all
 
 clean:
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache

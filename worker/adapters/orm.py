@@ -43,7 +43,7 @@ class InboxRow(Model):
     error_code = fields.CharField(max_length=64, null=True)
     error_message = fields.TextField(null=True)
     correlation_id = fields.CharField(max_length=255, null=True)
-    processed_at = fields.DatetimeField(auto_now_add=True)
+    processed_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         table = "inbox"

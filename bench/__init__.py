@@ -1,0 +1,1 @@
+"""Benchmarks: the worker beside hand-written baselines, reported as ratios (`python -m bench`)."""

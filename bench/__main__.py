@@ -1,0 +1,182 @@
+"""``python -m bench all [--quick]``: the worker beside hand-written baselines, as ratios.
+
+Every comparison alternates the two sides within one run on one machine; each
+figure is the median of the rounds. Prints a table and writes a JSON file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bench.commands import Round, as_json, latency, median_round, throughput_round
+from bench.env import Environment, baseline_process, worker_process
+
+console = Console(stderr=True)
+
+
+def plan(quick: bool) -> dict[str, Any]:
+    if quick:
+        return {
+            "n": 300,
+            "accounts": 100,
+            "rounds": 1,
+            "rate_seconds": 2,
+            "big_accounts": 2_000,
+            "big_inbox": 20_000,
+        }
+    return {
+        "n": 5_000,
+        "accounts": 1_000,
+        "rounds": 3,
+        "rate_seconds": 10,
+        "big_accounts": 100_000,
+        "big_inbox": 1_000_000,
+    }
+
+
+async def compare(
+    env: Environment, logs: Path, progress: Progress, p: dict[str, Any], hot: float
+) -> dict[str, Any]:
+    rounds: dict[str, list[Round]] = {"worker": [], "baseline": []}
+    task = progress.add_task(f"throughput{' (hot spot)' if hot else ''}", total=2 * p["rounds"])
+    for _ in range(p["rounds"]):
+        for side, factory in (("worker", worker_process), ("baseline", baseline_process)):
+            rounds[side].append(
+                await throughput_round(
+                    env, factory, side, logs, n=p["n"], accounts=p["accounts"], hot=hot
+                )
+            )
+            progress.advance(task)
+    worker, baseline = median_round(rounds["worker"]), median_round(rounds["baseline"])
+    return {
+        "worker": worker.__dict__,
+        "baseline": baseline.__dict__,
+        "ratio": worker.per_second / baseline.per_second,
+        "rounds": {side: as_json(r) for side, r in rounds.items()},
+    }
+
+
+async def growth(
+    env: Environment, logs: Path, progress: Progress, p: dict[str, Any]
+) -> dict[str, float]:
+    cases = {
+        "accounts_small": {"accounts": p["accounts"]},
+        "accounts_large": {"accounts": p["big_accounts"]},
+        "inbox_large": {"accounts": p["accounts"], "inbox_rows": p["big_inbox"]},
+        "two_workers": {"accounts": p["accounts"], "workers": 2},
+    }
+    task = progress.add_task("growth", total=len(cases))
+    result = {}
+    for name, options in cases.items():
+        r = await throughput_round(env, worker_process, "worker", logs, n=p["n"], **options)
+        result[name] = r.per_second
+        progress.advance(task)
+    return result
+
+
+async def run_all(quick: bool, out: Path) -> dict[str, Any]:
+    p = plan(quick)
+    logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+    env = await Environment().open()
+    try:
+        with Progress(console=console, transient=True) as progress:
+            uniform = await compare(env, logs, progress, p, hot=0.0)
+            hot = await compare(env, logs, progress, p, hot=0.2)
+            task = progress.add_task("latency", total=1)
+            rate = uniform["worker"]["per_second"] / 2
+            lat = await latency(
+                env,
+                worker_process,
+                logs,
+                rate=rate,
+                seconds=p["rate_seconds"],
+                accounts=p["accounts"],
+            )
+            progress.advance(task)
+            grow = await growth(env, logs, progress, p)
+    finally:
+        await env.close()
+    results = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": quick,
+        "machine": {
+            "cpus": len(__import__("os").sched_getaffinity(0)),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "plan": p,
+        "throughput": uniform,
+        "throughput_hot_spot": hot,
+        "latency": {"rate_per_second": rate, **lat},
+        "growth": grow,
+    }
+    return results
+
+
+def save(results: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str))
+
+
+def report(results: dict[str, Any]) -> None:
+    table = Table(title=f"bench ({'quick' if results['quick'] else 'full'}) {results['when']}")
+    for column in ("measure", "worker", "baseline", "worker/baseline", "target"):
+        table.add_column(column)
+    for key, label in (
+        ("throughput", "commands/s"),
+        ("throughput_hot_spot", "commands/s, 20% hot"),
+    ):
+        t = results[key]
+        table.add_row(
+            label,
+            f"{t['worker']['per_second']:.0f}",
+            f"{t['baseline']['per_second']:.0f}",
+            f"{t['ratio']:.2f}",
+            ">= 0.8 and >= 1000/s",
+        )
+    lat = results["latency"]
+    for key, target in (("publish_to_commit", "p99 < 50 ms"), ("outbox_lag", "p99 < 100 ms")):
+        v = lat[key]
+        table.add_row(
+            f"{key} @ {lat['rate_per_second']:.0f}/s",
+            f"p50 {v['p50_ms']:.1f} p95 {v['p95_ms']:.1f} p99 {v['p99_ms']:.1f} ms",
+            "",
+            "",
+            target,
+        )
+    w = results["throughput"]["worker"]
+    table.add_row("peak RSS", f"{w['peak_rss_mb']:.0f} MB", "", "", "< 150 MB")
+    table.add_row("CPU per 1,000 commands", f"{w['cpu_seconds_per_1000']:.2f} s", "", "", "")
+    table.add_row("start-up to ready", f"{w['startup_seconds']:.2f} s", "", "", "< 2 s")
+    for name, value in results["growth"].items():
+        table.add_row(f"growth: {name}", f"{value:.0f}/s", "", "", "")
+    Console().print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("part", choices=["all"], help="what to run")
+    parser.add_argument("--quick", action="store_true", help="a few hundred messages per part")
+    parser.add_argument(
+        "--out", type=Path, default=Path(".data/bench.json"), help="where the JSON results go"
+    )
+    args = parser.parse_args()
+    results = asyncio.run(run_all(args.quick, args.out))
+    save(results, args.out)
+    report(results)
+    console.print(f"results: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
