@@ -28,8 +28,8 @@ unit: install
 ## Everything CI runs: services up, lint, types, the whole suite, the benchmark's quick mode.
 test: install lint
 	scripts/ensure-services
-	$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(BIN)/python -m bench all --quick --out .data/bench-quick.json
+	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 ## The full benchmark (a few minutes); see docs/performance.md.
 bench: install

@@ -11,6 +11,7 @@ from tortoise.models import Model
 
 from domain.errors import ConcurrencyConflict
 from domain.shared import AggregateRoot
+from worker.adapters import sql
 
 A = TypeVar("A", bound=AggregateRoot)
 R = TypeVar("R", bound=Model)
@@ -74,10 +75,9 @@ class TortoiseRepository(Generic[A, R]):
                 except IntegrityError:
                     raise ConcurrencyConflict(f"{aggregate.id} was just created") from None
                 continue
-            updated = await (
-                self._row_type.filter(id=aggregate.id, version=aggregate.version)
-                .using_db(self._db)
-                .update(version=new_version, **columns)
+            columns |= {"version": new_version, "updated_at": sql.now()}
+            updated = await sql.update_versioned(
+                self._db, self._row_type, aggregate.id, aggregate.version, columns
             )
             if updated != 1:
                 raise ConcurrencyConflict(

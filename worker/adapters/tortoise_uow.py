@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from domain.accounts import Account
 from domain.transfers import Transfer
-from worker.adapters import mappers
+from worker.adapters import mappers, sql
 from worker.adapters.orm import AccountRow, InboxRow, OutboxRow, TransferRow
 from worker.adapters.repository import TortoiseRepository
 from worker.outcomes import ErrorInfo, Outcome, Status
@@ -60,8 +60,20 @@ class TortoiseUnitOfWork(UnitOfWork):
         return self
 
     async def recorded_outcome(self) -> Outcome | None:
-        row = await InboxRow.filter(message_id=self.context.message_id).using_db(self._db).first()
-        return None if row is None else outcome_from_row(row)
+        assert self._db is not None
+        query = "SELECT status, error_code, error_message FROM inbox WHERE message_id = ?"
+        _, rows = await self._db.execute_query(
+            sql.dialect_sql(self._db, query), [self.context.message_id]
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        error = (
+            None
+            if row["error_code"] is None
+            else ErrorInfo(row["error_code"], row["error_message"] or "")
+        )
+        return Outcome(Status(row["status"]), self.context.message_id, error)
 
     async def outcomes_with_prefix(self, prefix: str) -> dict[str, Outcome]:
         rows = await InboxRow.filter(message_id__startswith=prefix).using_db(self._db)
@@ -88,27 +100,30 @@ class TortoiseUnitOfWork(UnitOfWork):
     async def _write_inbox(self, outcome: Outcome) -> None:
         # Written first: a concurrent delivery of the same id then waits on the
         # primary key instead of doing the work twice.
+        assert self._db is not None
+        row = {
+            "message_id": outcome.message_id,
+            "command": self.context.command_name,
+            "status": outcome.status.value,
+            "error_code": outcome.error.code if outcome.error else None,
+            "error_message": outcome.error.message if outcome.error else None,
+            "correlation_id": self.context.correlation_id,
+            "processed_at": sql.now(),
+        }
         try:
-            await InboxRow.create(
-                message_id=outcome.message_id,
-                command=self.context.command_name,
-                status=outcome.status.value,
-                error_code=outcome.error.code if outcome.error else None,
-                error_message=outcome.error.message if outcome.error else None,
-                correlation_id=self.context.correlation_id,
-                using_db=self._db,
-            )
+            await sql.insert(self._db, InboxRow, [row])
         except IntegrityError:
             raise DuplicateMessage(outcome.message_id) from None
 
     async def _write_outbox(self) -> None:
         rows = [
-            mappers.event_to_outbox(event, self.context)
+            mappers.outbox_columns(event, self.context)
             for aggregate in [*self.accounts.seen.values(), *self.transfers.seen.values()]
             for event in aggregate.collect_events()
         ]
         if rows:
-            await OutboxRow.bulk_create(rows, using_db=self._db)
+            assert self._db is not None
+            await sql.insert(self._db, OutboxRow, rows)
         self.events_committed = len(rows)
 
     async def rollback(self) -> None:
