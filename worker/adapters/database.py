@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from worker.config import Settings
@@ -19,9 +21,31 @@ def _with_pool_size(url: str, size: int) -> str:
     return f"{url}{'&' if '?' in url else '?'}minsize=1&maxsize={size}"
 
 
+class SessionlessConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection released without its reset round trip.
+
+    asyncpg resets session state (advisory locks, LISTEN, settings) on every
+    release: one more round trip per message. The worker keeps no session
+    state: its only advisory lock is transaction-scoped, and an open transaction
+    is still rolled back on release.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+def _connection(url: str, pool_size: int) -> str | dict[str, Any]:
+    url = _with_pool_size(url, pool_size)
+    if not url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        return url
+    config: dict[str, Any] = expand_db_url(url)
+    config["credentials"]["connection_class"] = SessionlessConnection
+    return config
+
+
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     return {
-        "connections": {"default": _with_pool_size(settings.database_url, settings.db_pool_size)},
+        "connections": {"default": _connection(settings.database_url, settings.db_pool_size)},
         "apps": {
             APP: {
                 "models": ["worker.adapters.orm"],
