@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 
 from worker.adapters.outbox_relay import OutboxRelay
+from worker.adapters.retention import RetentionSweeper
 from worker.adapters.temporal.client import TemporalConnection
 from worker.adapters.temporal.dispatcher import BusDispatcher
 from worker.adapters.temporal.runner import SagaRunner
@@ -41,7 +43,7 @@ def bootstrap(
     uow_factory: UnitOfWorkFactory = tortoise_uow_factory,
     roles: Collection[str] = ROLES,
 ) -> Worker:
-    """Wire bus, relay, saga starter and saga worker. Connects to nothing: ``run`` does."""
+    """Wire bus, relay, retention, saga starter and worker. Connects to nothing: ``run`` does."""
     settings = settings or Settings()
     temporal = TemporalConnection(settings)
     relay = OutboxRelay(
@@ -54,5 +56,13 @@ def bootstrap(
     sagas = None
     if "sagas" in roles:
         sagas = SagaRunner(temporal, settings, BusDispatcher(bus, uow_factory))
-    service = WorkerService(settings, bus, relay, consume_commands="commands" in roles)
+    retention = RetentionSweeper(
+        inbox_retention=timedelta(days=settings.inbox_retention_days),
+        outbox_retention=timedelta(hours=settings.outbox_retention_hours),
+        interval=settings.retention_sweep_interval,
+        batch_size=settings.retention_batch_size,
+    )
+    service = WorkerService(
+        settings, bus, relay, consume_commands="commands" in roles, retention=retention
+    )
     return Worker(settings, bus, relay, service, sagas)

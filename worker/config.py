@@ -119,6 +119,23 @@ class Settings(BaseSettings):
     temporal_ui_url: str = Field(
         "http://localhost:8233", description="Temporal UI base URL, for links in `sagas show`."
     )
+    inbox_retention_days: int = Field(
+        7,
+        ge=1,
+        description="Days a processed message id stays in the inbox; keep it longer than a "
+        "duplicate can plausibly arrive (a later copy is processed again).",
+    )
+    outbox_retention_hours: int = Field(
+        24,
+        ge=0,
+        description="Hours a sent event stays in the outbox; unsent ones are never removed.",
+    )
+    retention_sweep_interval: float = Field(
+        300.0, gt=0, description="Seconds between retention sweeps of the inbox and outbox."
+    )
+    retention_batch_size: int = Field(
+        5000, ge=1, description="Rows per retention DELETE statement (keeps each lock short)."
+    )
     test_crash_after_commit: str | None = Field(
         None,
         description="Test hook, never for production: exit hard after committing this "

@@ -1,4 +1,4 @@
-"""The running worker: keeps a broker connection, its consumers and the outbox relay alive."""
+"""The running worker: keeps a broker connection, consumers, outbox relay and retention alive."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from worker.adapters.outbox_relay import OutboxRelay
 from worker.adapters.rabbitmq import topology
 from worker.adapters.rabbitmq.consumer import CommandConsumer
 from worker.adapters.rabbitmq.publishing import ReplyPublisher
+from worker.adapters.retention import RetentionSweeper
 from worker.config import Settings, redact
 from worker.messagebus import MessageBus
 
@@ -46,10 +47,12 @@ class WorkerService:
         relay: OutboxRelay,
         *,
         consume_commands: bool = True,
+        retention: RetentionSweeper | None = None,
     ) -> None:
         self._settings = settings
         self._bus = bus
         self._relay = relay
+        self._retention = retention
         self._consume_commands = consume_commands
         self.ready = asyncio.Event()
 
@@ -112,12 +115,19 @@ class WorkerService:
             self._settings.prefetch,
         )
         self.ready.set()
+        retention_stop = asyncio.Event()
+        retention = None
+        if self._retention is not None:
+            retention = asyncio.create_task(
+                self._retention.run(retention_stop), name="retention-sweeper"
+            )
         closed = asyncio.ensure_future(lost.wait())
         stopping = asyncio.ensure_future(stop.wait())
         watchdog = asyncio.create_task(self._watch(consumers, relay_channel, lost))
         await asyncio.wait({closed, stopping, relay}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         watchdog.cancel()
+        retention_stop.set()  # it has nothing to finish: it stops after its current statement
         if stop.is_set():
             log.info("stopping: finishing in-flight messages")
             grace = self._settings.shutdown_grace
@@ -130,9 +140,21 @@ class WorkerService:
         self._relay.wake()
         relay.cancel()
         await asyncio.wait({relay}, timeout=TASK_STOP_TIMEOUT)
+        if retention is not None:
+            await self._stop_retention(retention)
         if stop.is_set():
             await self._flush_outbox(relay_channel)
         closed.cancel()
+
+    @staticmethod
+    async def _stop_retention(task: asyncio.Task[None]) -> None:
+        """Its stop event is set: it ends after the statement in progress, or is cancelled."""
+        await asyncio.wait({task}, timeout=TASK_STOP_TIMEOUT)
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=TASK_STOP_TIMEOUT)
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("the retention sweeper failed", exc_info=task.exception())
 
     async def _watch(
         self,
