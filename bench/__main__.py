@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import tempfile
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from rich.table import Table
 
 from bench.commands import Round, as_json, latency, median_round, throughput_round
 from bench.env import Environment, baseline_process, worker_process
+from bench.sagas import compare_sagas
 
 console = Console(stderr=True)
 
@@ -34,6 +36,7 @@ def plan(quick: bool) -> dict[str, Any]:
             "rate_seconds": 2,
             "big_accounts": 2_000,
             "big_inbox": 20_000,
+            "transfers": 30,
         }
     return {
         "n": 5_000,
@@ -42,6 +45,7 @@ def plan(quick: bool) -> dict[str, Any]:
         "rate_seconds": 10,
         "big_accounts": 100_000,
         "big_inbox": 1_000_000,
+        "transfers": 300,
     }
 
 
@@ -105,13 +109,17 @@ async def run_all(quick: bool, out: Path) -> dict[str, Any]:
             )
             progress.advance(task)
             grow = await growth(env, logs, progress, p)
+            task = progress.add_task("sagas", total=2 * p["rounds"])
+            saga = await compare_sagas(
+                env, p["transfers"], p["rounds"], p["accounts"], lambda: progress.advance(task)
+            )
     finally:
         await env.close()
     results = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": quick,
         "machine": {
-            "cpus": len(__import__("os").sched_getaffinity(0)),
+            "cpus": len(os.sched_getaffinity(0)),
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
@@ -120,6 +128,7 @@ async def run_all(quick: bool, out: Path) -> dict[str, Any]:
         "throughput_hot_spot": hot,
         "latency": {"rate_per_second": rate, **lat},
         "growth": grow,
+        "sagas": saga,
     }
     return results
 
@@ -155,6 +164,14 @@ def report(results: dict[str, Any]) -> None:
             "",
             target,
         )
+    s = results["sagas"]
+    table.add_row(
+        "transfers/s (sagas)",
+        f"{s['worker_per_second']:.1f}",
+        f"{s['baseline_per_second']:.1f}",
+        f"{s['ratio']:.2f}",
+        ">= 0.8",
+    )
     w = results["throughput"]["worker"]
     table.add_row("peak RSS", f"{w['peak_rss_mb']:.0f} MB", "", "", "< 150 MB")
     table.add_row("CPU per 1,000 commands", f"{w['cpu_seconds_per_1000']:.2f} s", "", "", "")

@@ -69,16 +69,17 @@ class Environment:
         await admin.close()
         _rabbitmqctl("delete_vhost", self.vhost)
 
-    async def reset(self, accounts: int, inbox_rows: int = 0) -> None:
-        """Empty inbox and outbox and (re)create ``accounts`` funded accounts."""
+    async def reset(self, accounts: int, inbox_rows: int = 0, balance: int = 0) -> None:
+        """Empty inbox and outbox and (re)create ``accounts`` accounts holding ``balance``."""
         db = await asyncpg.connect(self.database_url)
         try:
             await db.execute("TRUNCATE inbox, outbox, accounts, transfers RESTART IDENTITY")
             await db.execute(
                 """INSERT INTO accounts (id, owner, currency, balance, status, version, updated_at)
-                   SELECT 'acc-' || i, 'Bench', 'EUR', 0, 'open', 1, now()
+                   SELECT 'acc-' || i, 'Bench', 'EUR', $2, 'open', 1, now()
                    FROM generate_series(1, $1) AS i""",
                 accounts,
+                balance,
             )
             if inbox_rows:
                 await db.execute(
