@@ -63,20 +63,30 @@ class MessageBus:
         self._locks = KeyedLocks()
 
     async def handle(self, command: Command, context: MessageContext) -> Outcome:
+        # Most messages are new: the first attempt skips reading the inbox and lets
+        # the inbox insert at commit (its primary key) catch a duplicate, which is
+        # then answered from the inbox. One round trip fewer per message.
+        read_inbox_first = False
         async with self._locks.hold(command.aggregate_id):
             for attempt in range(self._max_conflict_retries + 1):
                 try:
-                    return await self._handle_once(command, context)
-                except (ConcurrencyConflict, DuplicateMessage):
+                    return await self._handle_once(command, context, read_inbox_first)
+                except DuplicateMessage:
+                    if attempt == self._max_conflict_retries:
+                        raise
+                    read_inbox_first = True
+                except ConcurrencyConflict:
                     if attempt == self._max_conflict_retries:
                         raise
                     await asyncio.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
         raise AssertionError("unreachable")
 
-    async def _handle_once(self, command: Command, context: MessageContext) -> Outcome:
+    async def _handle_once(
+        self, command: Command, context: MessageContext, read_inbox_first: bool
+    ) -> Outcome:
         handler = self._handlers[type(command)]
         async with self._uow_factory(context) as uow:
-            recorded = await uow.recorded_outcome()
+            recorded = await uow.recorded_outcome() if read_inbox_first else None
             if recorded is not None:
                 return recorded.as_duplicate()
             try:
