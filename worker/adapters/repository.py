@@ -41,10 +41,14 @@ class TortoiseRepository(Generic[A, R]):
     async def get(self, id: str) -> A | None:
         if id in self.seen:
             return self.seen[id]
-        row = await self._row_type.filter(id=id).using_db(self._db).first()
-        if row is None:
+        query = sql.dialect_sql(
+            self._db, f'SELECT * FROM "{self._row_type._meta.db_table}" WHERE id = ?'
+        )
+        _, rows = await self._db.execute_query(query, [id])
+        if not rows:
             return None
-        aggregate = self._to_domain(row)
+        # What tortoise's own executor does with a fetched row (per-dialect conversions).
+        aggregate = self._to_domain(self._row_type._init_from_db(**dict(rows[0])))
         self.seen[id] = aggregate
         return aggregate
 
