@@ -15,18 +15,10 @@ from temporalio.client import Client
 
 from bench.env import Environment, Process, wait_for_count
 from bench.saga_baseline import TASK_QUEUE, BenchTransfer, Move
-from worker.adapters.temporal.devserver import DevServer
+from worker.adapters.temporal.devserver import DevServer, free_port
 
 COMPLETED = "SELECT count(*) FROM transfers WHERE state = 'completed'"
 BASELINE_DONE = "SELECT count(*) FROM inbox WHERE message_id LIKE 'bt-%/deposit'"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def pairs(n: int, accounts: int) -> list[tuple[str, str]]:

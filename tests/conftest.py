@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.services import create_database, drop_database, free_port, pg_url, rabbit_url
-from worker.adapters.temporal.devserver import DevServer
+from tests.services import create_database, drop_database, pg_url, rabbit_url
+from worker.adapters.temporal.devserver import DevServer, free_port
 
 RUN_ID = uuid.uuid4().hex[:8]
 

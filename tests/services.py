@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sysconfig
 from pathlib import Path
 from urllib.parse import quote
@@ -45,12 +44,6 @@ async def pg_fetch(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
         return await connection.fetch(sql, *args)
     finally:
         await connection.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def temporal_test_server() -> str:

@@ -21,10 +21,9 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from tests.services import free_port
 from tests.workflows.fakes import FakeDispatcher
 from tests.workflows.support import WAIT, result, start, wait_for_state
-from worker.adapters.temporal.devserver import DevServer
+from worker.adapters.temporal.devserver import DevServer, free_port
 from workflows.transfers.shared import OperatorAction, SagaState, TransferInput
 from workflows.transfers.worker import build_worker
 from workflows.transfers.workflows import TransferSaga

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sysconfig
 import time
@@ -13,6 +14,13 @@ from workflows.transfers.shared import SEARCH_ATTRIBUTES
 
 class DevServerError(Exception):
     """The dev server could not be found or did not start."""
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def temporal_cli() -> Path:
