@@ -26,11 +26,16 @@ from domain.shared import DomainEvent
 from worker.adapters.mappers import (
     account_fields,
     account_to_domain,
-    event_to_outbox,
     event_type,
+    outbox_columns,
 )
-from worker.adapters.orm import AccountRow
+from worker.adapters.orm import AccountRow, OutboxRow
 from worker.unit_of_work import MessageContext
+
+
+def outbox_row(event: DomainEvent, context: MessageContext) -> OutboxRow:
+    """The row the unit of work inserts for an event, as the ORM reads it back."""
+    return OutboxRow(**outbox_columns(event, context))
 
 
 def row_for(account: Account) -> AccountRow:
@@ -126,7 +131,7 @@ def test_an_event_becomes_an_outbox_row_with_its_type_aggregate_and_message_cont
     )
     context = MessageContext("msg-9", "Deposit", "corr-3")
 
-    row = event_to_outbox(event, context)
+    row = outbox_row(event, context)
 
     assert row.event_id == event.event_id
     assert row.event_type == "accounts.MoneyDeposited"
@@ -150,7 +155,7 @@ def test_an_event_becomes_an_outbox_row_with_its_type_aggregate_and_message_cont
 def test_an_event_without_a_correlation_id_gets_a_null_one() -> None:
     event = AccountFrozen(aggregate_id="acc-1", aggregate_version=2)
 
-    row = event_to_outbox(event, MessageContext("msg-1", "FreezeAccount"))
+    row = outbox_row(event, MessageContext("msg-1", "FreezeAccount"))
 
     assert row.correlation_id is None
     assert row.causation_id == "msg-1"
@@ -179,7 +184,7 @@ def test_an_event_without_a_correlation_id_gets_a_null_one() -> None:
 def test_every_account_event_maps_to_a_namespaced_type_and_a_compact_json_payload(
     event: DomainEvent,
 ) -> None:
-    row = event_to_outbox(event, MessageContext("m", "X", "c"))
+    row = outbox_row(event, MessageContext("m", "X", "c"))
 
     assert row.event_type == event_type(event) == f"accounts.{type(event).__name__}"
     assert row.aggregate_version == event.aggregate_version
@@ -196,7 +201,7 @@ def test_events_from_the_aggregate_map_straight_into_outbox_rows() -> None:
     account.deposit(Money.of("3.50", "EUR"))
     events = account.collect_events()
 
-    rows = [event_to_outbox(e, MessageContext("msg-1", "Deposit", "corr")) for e in events]
+    rows = [outbox_row(e, MessageContext("msg-1", "Deposit", "corr")) for e in events]
 
     assert [r.event_type for r in rows] == ["accounts.AccountOpened", "accounts.MoneyDeposited"]
     assert [r.aggregate_version for r in rows] == [1, 2]

@@ -10,7 +10,7 @@ from domain.accounts import Account, AccountStatus
 from domain.money import Money
 from domain.shared import DomainEvent
 from domain.transfers import Transfer, TransferState
-from worker.adapters.orm import AccountRow, OutboxRow, TransferRow
+from worker.adapters.orm import AccountRow, TransferRow
 from worker.unit_of_work import MessageContext
 
 
@@ -62,7 +62,7 @@ def event_type(event: DomainEvent) -> str:
 
 
 def outbox_columns(event: DomainEvent, context: MessageContext) -> dict[str, Any]:
-    """The outbox row of an event, as column values (the hot path inserts them by hand)."""
+    """The outbox row of an event, as column values (inserted by hand on the hot path)."""
     body = {**event.payload(), "occurred_at": event.occurred_at.isoformat()}
     return {
         "event_id": event.event_id,
@@ -75,7 +75,3 @@ def outbox_columns(event: DomainEvent, context: MessageContext) -> dict[str, Any
         "causation_id": context.message_id,
         "created_at": event.occurred_at,
     }
-
-
-def event_to_outbox(event: DomainEvent, context: MessageContext) -> OutboxRow:
-    return OutboxRow(**outbox_columns(event, context))
