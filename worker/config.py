@@ -77,6 +77,20 @@ def check_database_url(url: str) -> str:
     return url
 
 
+def parse_delays(text: str) -> tuple[float, ...]:
+    """``"5,30,120"`` as seconds; each must be positive and at most a day."""
+    delays = []
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        try:
+            seconds = float(part)
+        except ValueError:
+            raise ValueError(f"{part!r} is not a number of seconds (e.g. 5,30,120)") from None
+        if not 0 < seconds <= 86_400:
+            raise ValueError(f"{part} s is out of range (more than 0, at most 86400)")
+        delays.append(seconds)
+    return tuple(delays)
+
+
 class Settings(BaseSettings):
     """Every knob of the worker. Environment variables win over defaults."""
 
@@ -106,7 +120,24 @@ class Settings(BaseSettings):
     )
     outbox_batch_size: int = Field(500, ge=1, description="Events published per relay round.")
     immediate_retries: int = Field(
-        3, ge=0, description="Retries of a failing handler before dead-lettering it."
+        3,
+        ge=0,
+        description="In-process retries of a message failing with a transient error or a bug, "
+        "before it moves on to the delayed retries.",
+    )
+    retry_delays: str = Field(
+        "5,30,120",
+        description="Seconds each delayed retry round waits in a RabbitMQ retry queue, comma "
+        "separated; after the last round the message goes to the DLQ. Empty: no delayed retries.",
+    )
+    breaker_threshold: int = Field(
+        5,
+        ge=1,
+        description="Consecutive transient failures after which a consumer probes with one "
+        "message at a time (and spends no message's retry budget) until one succeeds.",
+    )
+    breaker_probe_interval: float = Field(
+        2.0, gt=0, description="Seconds between probes while the consumer's breaker is open."
     )
     shutdown_grace: float = Field(
         30.0, ge=0, description="Seconds in-flight messages get to finish on SIGTERM."
@@ -141,6 +172,11 @@ class Settings(BaseSettings):
         description="Test hook, never for production: exit hard after committing this "
         "message id, before the ack.",
     )
+    test_crash_after_publish: str | None = Field(
+        None,
+        description="Test hook, never for production: exit hard after the broker confirmed "
+        "the event with this event id, before it is marked as sent.",
+    )
 
     @field_validator("amqp_url")
     @classmethod
@@ -152,10 +188,20 @@ class Settings(BaseSettings):
     def _valid_database_url(cls, value: str) -> str:
         return check_database_url(value)
 
+    @field_validator("retry_delays")
+    @classmethod
+    def _valid_retry_delays(cls, value: str) -> str:
+        parse_delays(value)
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @property
+    def retry_delay_seconds(self) -> tuple[float, ...]:
+        return parse_delays(self.retry_delays)
 
     @property
     def is_sqlite(self) -> bool:
