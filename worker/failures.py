@@ -1,29 +1,38 @@
-"""What kind of failure an exception is, decided in one place.
+"""The failure policy: what kind of failure an exception is, and what is done about it.
 
-The consumer acts on the class: *transient* failures wait and try again for as
-long as it takes (a database restart must not dead-letter anything), *conflict*
-is retried by the bus, and a *bug* gets a few immediate retries before the
-message is dead-lettered with the error.
+Domain errors declare their class next to their type (``domain/errors.py``);
+this module adds the infrastructure's errors and the one table that turns a
+class into behaviour. The consumer, the Temporal activities and the logs all
+read it, so a new error type needs one line here and nothing else.
+
+==========  =====================================================  ==========
+class       what happens                                           log level
+==========  =====================================================  ==========
+transient   immediate retries, delayed retries, then the DLQ;      WARNING
+            many in a row open the consumer's breaker (probing)
+conflict    the bus reloads and retries at once; then as transient INFO
+invalid     straight to the DLQ, never retried                     WARNING
+rejected    acked with the recorded outcome, never retried         INFO
+bug         immediate retries, delayed retries, then the DLQ       ERROR
+==========  =====================================================  ==========
 """
 
 from __future__ import annotations
 
-import enum
+import logging
 import sqlite3
+import traceback
+from dataclasses import dataclass
 
 import aiormq.exceptions
 import asyncpg
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
-from domain.errors import ConcurrencyConflict
+from domain.errors import DomainError, FailureClass
+from worker.commands import InvalidCommand
 from worker.unit_of_work import DuplicateMessage
 
-
-class Failure(enum.StrEnum):
-    TRANSIENT = "transient"
-    CONFLICT = "conflict"
-    BUG = "bug"
-
+Failure = FailureClass
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
@@ -42,6 +51,26 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.UndefinedTableError,
     aiormq.exceptions.AMQPConnectionError,
 )
+#: Stacks kept in a dead letter: enough to find the line, small enough for a header.
+STACK_LIMIT = 4000
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the consumer does with a failure of one class."""
+
+    retried: bool
+    opens_breaker: bool
+    log_level: int
+
+
+POLICIES: dict[FailureClass, Policy] = {
+    Failure.TRANSIENT: Policy(retried=True, opens_breaker=True, log_level=logging.WARNING),
+    Failure.CONFLICT: Policy(retried=True, opens_breaker=False, log_level=logging.INFO),
+    Failure.INVALID: Policy(retried=False, opens_breaker=False, log_level=logging.WARNING),
+    Failure.REJECTED: Policy(retried=False, opens_breaker=False, log_level=logging.INFO),
+    Failure.BUG: Policy(retried=True, opens_breaker=False, log_level=logging.ERROR),
+}
 
 
 def _is_transient(error: BaseException) -> bool:
@@ -55,9 +84,24 @@ def _is_transient(error: BaseException) -> bool:
     return cause is not None and cause is not error and _is_transient(cause)
 
 
-def classify(error: BaseException) -> Failure:
-    if isinstance(error, ConcurrencyConflict | DuplicateMessage):
+def classify(error: BaseException) -> FailureClass:
+    """The class of ``error``: declared by the domain, or decided here for the rest."""
+    if isinstance(error, DuplicateMessage):
         return Failure.CONFLICT
+    if isinstance(error, DomainError):
+        return error.failure_class
+    if isinstance(error, InvalidCommand):
+        return Failure.INVALID
     if _is_transient(error):
         return Failure.TRANSIENT
     return Failure.BUG
+
+
+def policy_of(failure: FailureClass) -> Policy:
+    return POLICIES[failure]
+
+
+def trimmed_stack(error: BaseException) -> str:
+    """The innermost frames of ``error``'s traceback, at most ``STACK_LIMIT`` characters."""
+    text = "".join(traceback.format_exception(error))
+    return text if len(text) <= STACK_LIMIT else "…" + text[-(STACK_LIMIT - 1) :]

@@ -97,7 +97,7 @@ class WorkerService:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         await channel.set_qos(prefetch_count=self._settings.prefetch)
         relay_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        queues = await topology.declare_all(channel)
+        queues = await topology.declare_all(channel, self._settings.retry_delay_seconds)
         if not self._consume_commands:
             queues = {}
         replies = ReplyPublisher(connection)

@@ -1,4 +1,4 @@
-"""classify(): the one place that decides how the consumer reacts to an exception."""
+"""The failure policy: one class per exception, and one behaviour per class."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from tortoise.exceptions import (
 )
 
 from domain.errors import ConcurrencyConflict, InsufficientFunds, InvalidValue
-from worker.failures import Failure, classify
+from worker.commands import InvalidCommand
+from worker.failures import STACK_LIMIT, Failure, classify, policy_of, trimmed_stack
 from worker.unit_of_work import DuplicateMessage
 
 
@@ -78,8 +79,6 @@ def test_an_infrastructure_hiccup_is_classified_as_transient(error: BaseExceptio
         OperationalError("syntax error"),
         OperationalError('relation "accounts" does not exist'),
         IntegrityError("duplicate key value violates unique constraint"),
-        InvalidValue("not a decimal amount"),
-        InsufficientFunds("not enough money"),
         caused_by(ValueError("bad")),
     ],
     ids=lambda error: f"{type(error).__name__}({error})",
@@ -117,3 +116,44 @@ def test_a_missing_table_waits_for_the_migration_instead_of_dead_lettering(
     error: BaseException,
 ) -> None:
     assert classify(error) is Failure.TRANSIENT
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (InvalidValue("not a decimal amount"), Failure.INVALID),
+        (InvalidCommand("malformed_json", "not JSON"), Failure.INVALID),
+        (InsufficientFunds("not enough money"), Failure.REJECTED),
+    ],
+    ids=["invalid-value", "invalid-command", "business-refusal"],
+)
+def test_domain_errors_bring_the_class_they_declare(
+    error: BaseException, expected: Failure
+) -> None:
+    assert classify(error) is expected
+
+
+def test_only_invalid_and_rejected_are_never_retried() -> None:
+    retried = {failure for failure in Failure if policy_of(failure).retried}
+
+    assert retried == {Failure.TRANSIENT, Failure.CONFLICT, Failure.BUG}
+    assert {failure for failure in Failure if failure.retryable} == retried
+
+
+def test_only_transient_failures_open_the_breaker() -> None:
+    assert [f for f in Failure if policy_of(f).opens_breaker] == [Failure.TRANSIENT]
+
+
+def test_a_stack_is_trimmed_to_its_innermost_frames() -> None:
+    error: BaseException = ValueError("the first cause")
+    for layer in range(100):
+        try:
+            raise RuntimeError(f"layer {layer}") from error
+        except RuntimeError as raised:
+            error = raised
+
+    stack = trimmed_stack(error)
+
+    assert len(stack) <= STACK_LIMIT
+    assert stack.startswith("…")
+    assert stack.rstrip().endswith("RuntimeError: layer 99")

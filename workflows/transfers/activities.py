@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from domain.errors import FailureClass
 from workflows.transfers.shared import (
     CommandDispatcher,
     DispatchResult,
@@ -21,13 +22,20 @@ INVALID = "InvalidCommand"
 
 
 def _raise_unless_accepted(result: DispatchResult) -> None:
+    """Refusals and malformed commands end the step; whatever the bus raised is retried.
+
+    Transient failures, conflicts and bugs escape ``dispatch`` as exceptions, which
+    Temporal retries under the step's retry policy (the failure policy's
+    ``retryable`` classes); only the two final answers stop here.
+    """
     if result.status == "accepted":
         return
+    failure = FailureClass.REJECTED if result.status == "rejected" else FailureClass.INVALID
     raise ApplicationError(
         f"{result.error_code}: {result.error_message}",
         result.error_code,
-        type=REFUSED if result.status == "rejected" else INVALID,
-        non_retryable=True,
+        type=REFUSED if failure is FailureClass.REJECTED else INVALID,
+        non_retryable=not failure.retryable,
     )
 
 

@@ -11,14 +11,16 @@ from collections.abc import Awaitable, Callable
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
-from domain.errors import InvalidValue
+from worker.adapters.rabbitmq.breaker import Breaker
 from worker.adapters.rabbitmq.envelope import Envelope, message_id_of, open_envelope
-from worker.adapters.rabbitmq.publishing import ReplyPublisher, dead_letter
+from worker.adapters.rabbitmq.failure_routing import FailureRouter, log_outcome
+from worker.adapters.rabbitmq.publishing import ReplyPublisher
+from worker.adapters.rabbitmq.retries import Failed, attempts_of
 from worker.commands import InvalidCommand
 from worker.config import Settings
-from worker.failures import Failure, classify
+from worker.failures import Failure, classify, policy_of
 from worker.messagebus import MessageBus
-from worker.outcomes import Outcome, Status
+from worker.outcomes import Outcome
 
 log = logging.getLogger("worker.consumer")
 
@@ -28,12 +30,14 @@ CANCEL_WAIT = 5.0
 
 
 class CommandConsumer:
-    """Consumes one command queue through the bus.
+    """Consumes one command queue through the bus, following the failure policy.
 
-    Outcomes: accepted or rejected are replied (if asked) and acked; invalid
-    input and handlers that keep failing are copied to the DLQ, then acked.
-    Transient failures keep the delivery and retry until the dependency is
-    back, or until shutdown, when the delivery is returned to the queue.
+    Accepted or rejected: acked after the commit, replied if asked. Invalid: copied
+    to the DLQ with its reason, then acked. Transient failures, conflicts and bugs:
+    ``IMMEDIATE_RETRIES`` in-process retries, then a delayed round in a retry
+    queue (``RETRY_DELAYS``), and after the last round the DLQ. The breaker turns
+    an outage into one probing message at a time. At shutdown, a delivery still
+    waiting goes back to the queue.
     """
 
     def __init__(
@@ -54,6 +58,10 @@ class CommandConsumer:
         self._channel: AbstractChannel | None = None
         self._queue: AbstractQueue | None = None
         self._tag: str | None = None
+        self._breaker = Breaker(
+            settings.breaker_threshold, settings.breaker_probe_interval, queue_name
+        )
+        self._router = FailureRouter(queue_name, settings.retry_delay_seconds, replies)
 
     async def start(self, channel: AbstractChannel, queue: AbstractQueue) -> None:
         self._channel, self._queue = channel, queue
@@ -111,53 +119,66 @@ class CommandConsumer:
         try:
             envelope = open_envelope(message, self._settings.max_body_bytes)
         except InvalidCommand as invalid:
-            outcome = Outcome.invalid(message_id_of(message) or "", invalid.code, invalid.message)
+            failed = Failed(Failure.INVALID, invalid, attempts_of(message)[0])
+            message_id = message_id_of(message) or ""
+            await self._router.route(self._channel, message, message_id, None, failed, started)
+            return
+        result = await self._attempts(envelope, message)
+        if result is None:
+            await message.nack(requeue=True)
+        elif isinstance(result, Failed):
+            context = envelope.context
+            await self._router.route(
+                self._channel, message, context.message_id, context.command_name, result, started
+            )
         else:
-            result = await self._handle(envelope)
-            if result is None:
-                await message.nack(requeue=True)
-                return
-            outcome = result
-        if outcome.status is Status.INVALID:
-            assert outcome.error is not None
-            await dead_letter(self._channel, message, self._queue_name, outcome.error)
-        elif self._settings.test_crash_after_commit == outcome.message_id:
-            os._exit(75)
-        await message.ack()
-        self._log(message, outcome, started)
-        # After the ack, on its own channel: a bad reply_to can cost the reply, nothing more.
-        await self._replies.send(message, outcome)
+            if self._settings.test_crash_after_commit == result.message_id:
+                os._exit(75)
+            await message.ack()
+            log_outcome(message, result, started)
+            # After the ack, on its own channel: a bad reply_to can cost the reply, nothing more.
+            await self._replies.send(message, result)
 
-    async def _handle(self, envelope: Envelope) -> Outcome | None:
-        """The outcome, or ``None`` when shutting down before one could be had."""
-        message_id = envelope.context.message_id
-        failures = attempts = 0
+    async def _attempts(
+        self, envelope: Envelope, message: AbstractIncomingMessage
+    ) -> Outcome | Failed | None:
+        """Handle with immediate retries: an outcome, a failure, or ``None`` when stopping."""
+        attempts = attempts_of(message)[0]
+        counted = 0
         while True:
+            probe = await self._breaker.admit(self._stopping)
+            if probe is None:
+                return None
             attempts += 1
             try:
-                return await self._bus.handle(envelope.command, envelope.context)
-            except InvalidValue as error:
-                return Outcome.invalid(message_id, error.code, str(error))
+                outcome = await self._bus.handle(envelope.command, envelope.context)
             except Exception as error:
                 failure = classify(error)
-                if failure is Failure.BUG:
-                    failures += 1
-                    if failures > self._settings.immediate_retries:
-                        if await self._database_reachable():
-                            log.error("handler failed for %s", message_id, exc_info=error)
-                            text = f"{type(error).__name__}: {error}"
-                            return Outcome.invalid(message_id, "handler_failed", text)
-                        failure = Failure.TRANSIENT
-                delay = min(MAX_BACKOFF, 0.05 * 2 ** min(attempts, 7))
-                log.warning(
-                    "%s failure handling %s, retrying in %.1fs: %s",
+                if failure is Failure.BUG and not await self._database_reachable():
+                    failure = Failure.TRANSIENT
+                policy = policy_of(failure)
+                self._breaker.failed(policy.opens_breaker, probe)
+                if not (probe and failure is Failure.TRANSIENT):
+                    counted += 1  # a probe's transient failure costs the message nothing
+                if not policy.retried or counted > self._settings.immediate_retries:
+                    return Failed(failure, error, attempts)
+                delay = min(MAX_BACKOFF, 0.05 * 2**counted)
+                level = logging.DEBUG if probe else policy.log_level
+                log.log(
+                    level,
+                    "%s failure handling %s (attempt %d), retrying in %.2fs: %s",
                     failure,
-                    message_id,
+                    envelope.context.message_id,
+                    attempts,
                     delay,
                     error,
+                    exc_info=error if failure is Failure.BUG else None,
                 )
                 if await self._stopped_within(delay):
                     return None
+            else:
+                self._breaker.succeeded(probe)
+                return outcome
 
     async def _stopped_within(self, seconds: float) -> bool:
         try:
@@ -165,17 +186,3 @@ class CommandConsumer:
         except TimeoutError:
             return False
         return True
-
-    def _log(self, message: AbstractIncomingMessage, outcome: Outcome, started: float) -> None:
-        level = logging.WARNING if outcome.status is Status.INVALID else logging.INFO
-        log.log(
-            level,
-            "command=%s message_id=%s correlation_id=%s outcome=%s%s%s duration_ms=%.1f",
-            message.routing_key,
-            outcome.message_id or "-",
-            message.correlation_id or "-",
-            outcome.status,
-            " (duplicate)" if outcome.duplicate else "",
-            f" error={outcome.error.code}" if outcome.error else "",
-            (time.perf_counter() - started) * 1000,
-        )

@@ -1,16 +1,17 @@
-"""What the worker publishes: replies, dead letters and domain events."""
+"""What the worker publishes besides retries and dead letters: replies and domain events."""
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from typing import Any
 
 from aio_pika import DeliveryMode, Message
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
 from worker.adapters.orm import OutboxRow
-from worker.adapters.rabbitmq.topology import EVENTS_EXCHANGE, dead_letter_queue
+from worker.adapters.rabbitmq.headers import RETRY_REPLY_TO
+from worker.adapters.rabbitmq.topology import EVENTS_EXCHANGE
 from worker.outcomes import ErrorInfo, Outcome
 
 log = logging.getLogger("worker.replies")
@@ -21,7 +22,9 @@ class ReplyPublisher:
 
     A reply is a courtesy: a vanished or malformed reply queue (which makes the
     broker close the channel) must never cost a commit its ack. A closed channel
-    is reopened for the next reply.
+    is reopened for the next reply. A message sent back from the DLQ also names
+    the operator's queue (header ``retry-reply-to``), which gets the same answer,
+    and a ``retrying`` notice when the message fails again and waits for a round.
     """
 
     def __init__(self, connection: AbstractConnection) -> None:
@@ -29,9 +32,35 @@ class ReplyPublisher:
         self._channel: AbstractChannel | None = None
 
     async def send(self, request: AbstractIncomingMessage, outcome: Outcome) -> None:
-        if not request.reply_to:
+        await self._answer(request, outcome.message_id, outcome.to_json())
+
+    async def notify_retrying(
+        self, request: AbstractIncomingMessage, message_id: str, error: ErrorInfo
+    ) -> None:
+        """Tell the operator's queue (never the client's) that the message failed again."""
+        notice = {
+            "status": "retrying",
+            "message_id": message_id,
+            "error": {"code": error.code, "message": error.message},
+        }
+        await self._publish(request, operator_queue(request), message_id, notice)
+
+    async def _answer(
+        self, request: AbstractIncomingMessage, message_id: str, answer: dict[str, Any]
+    ) -> None:
+        for destination in (request.reply_to, operator_queue(request)):
+            await self._publish(request, destination, message_id, answer)
+
+    async def _publish(
+        self,
+        request: AbstractIncomingMessage,
+        destination: str | None,
+        message_id: str,
+        answer: dict[str, Any],
+    ) -> None:
+        if not destination:
             return
-        body = json.dumps(outcome.to_json()).encode()
+        body = json.dumps(answer).encode()
         try:
             if self._channel is None or self._channel.is_closed:
                 self._channel = await self._connection.channel(publisher_confirms=False)
@@ -39,44 +68,18 @@ class ReplyPublisher:
                 Message(
                     body, content_type="application/json", correlation_id=request.correlation_id
                 ),
-                routing_key=request.reply_to,
+                routing_key=destination,
                 mandatory=False,
             )
         except Exception as error:
-            log.warning("no reply to %r for %s: %s", request.reply_to, outcome.message_id, error)
+            log.warning("no reply to %r for %s: %s", destination, message_id, error)
 
 
-async def dead_letter(
-    channel: AbstractChannel, message: AbstractIncomingMessage, queue: str, error: ErrorInfo
-) -> None:
-    """Copy the delivery, body untouched, to ``<queue>.dlq`` with the reason in headers.
-
-    Returns once the broker has confirmed the copy; only then may the original be acked.
-    """
-    headers = dict(message.headers or {})
-    headers.update(
-        {
-            "error-code": error.code,
-            "error-message": error.message[:2000],
-            "original-queue": queue,
-            "original-exchange": message.exchange or "",
-            "original-routing-key": message.routing_key or "",
-            "failed-at": datetime.now(UTC).isoformat(),
-        }
-    )
-    copy = Message(
-        message.body,
-        headers=headers,
-        content_type=message.content_type,
-        content_encoding=message.content_encoding,
-        message_id=message.message_id,
-        correlation_id=message.correlation_id,
-        reply_to=message.reply_to,
-        type=message.type,
-        timestamp=message.timestamp,
-        delivery_mode=DeliveryMode.PERSISTENT,
-    )
-    await channel.default_exchange.publish(copy, routing_key=dead_letter_queue(queue))
+def operator_queue(request: AbstractIncomingMessage) -> str | None:
+    value = (request.headers or {}).get(RETRY_REPLY_TO)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return value if isinstance(value, str) and value else None
 
 
 def event_message(row: OutboxRow) -> Message:

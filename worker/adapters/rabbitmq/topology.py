@@ -23,6 +23,14 @@ def dead_letter_queue(queue: str) -> str:
     return f"{queue}.dlq"
 
 
+def retry_queue(queue: str, delay: float) -> str:
+    """``accounts.commands.retry.5s``: named by its delay, so changing RETRY_DELAYS
+    declares new queues instead of clashing with the old ones' arguments."""
+    milliseconds = round(delay * 1000)
+    label = f"{milliseconds // 1000}s" if milliseconds % 1000 == 0 else f"{milliseconds}ms"
+    return f"{queue}.retry.{label}"
+
+
 def command_queues() -> list[str]:
     return sorted({model.queue for model in PUBLIC_COMMANDS.values() if model.queue})
 
@@ -43,8 +51,33 @@ async def declare_events(channel: AbstractChannel) -> None:
     )
 
 
-async def declare_commands(channel: AbstractChannel) -> dict[str, AbstractQueue]:
-    """Declare every command queue with its DLQ and bindings; return the queues."""
+async def declare_retry_queues(
+    channel: AbstractChannel, queue: str, delays: tuple[float, ...]
+) -> None:
+    """One queue per delay: messages wait out its TTL, then the broker dead-letters them
+    back to ``queue``. No plugin; they survive restarts; the first in is the first out
+    (one TTL per queue), so no message waits behind a longer one.
+    """
+    for delay in delays:
+        await channel.declare_queue(
+            retry_queue(queue, delay),
+            durable=True,
+            arguments={
+                "x-queue-type": "quorum",
+                "x-message-ttl": round(delay * 1000),
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": queue,
+                # At-least-once dead-lettering: a message leaves only once its queue has it.
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            },
+        )
+
+
+async def declare_commands(
+    channel: AbstractChannel, retry_delays: tuple[float, ...] = ()
+) -> dict[str, AbstractQueue]:
+    """Declare every command queue with its DLQ, retry queues and bindings; return the queues."""
     exchange = await channel.declare_exchange(COMMANDS_EXCHANGE, ExchangeType.DIRECT, durable=True)
     queues: dict[str, AbstractQueue] = {}
     for name in command_queues():
@@ -60,12 +93,15 @@ async def declare_commands(channel: AbstractChannel) -> dict[str, AbstractQueue]
                 "x-delivery-limit": DELIVERY_LIMIT,
             },
         )
+        await declare_retry_queues(channel, name, retry_delays)
         for command in commands_for_queue(name):
             await queue.bind(exchange, routing_key=command)
         queues[name] = queue
     return queues
 
 
-async def declare_all(channel: AbstractChannel) -> dict[str, AbstractQueue]:
+async def declare_all(
+    channel: AbstractChannel, retry_delays: tuple[float, ...] = ()
+) -> dict[str, AbstractQueue]:
     await declare_events(channel)
-    return await declare_commands(channel)
+    return await declare_commands(channel, retry_delays)

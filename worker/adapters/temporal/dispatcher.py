@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.errors import InvalidValue
-from worker.commands import InvalidCommand, parse_command
+from worker.commands import parse_command
+from worker.failures import Failure, classify
 from worker.messagebus import MessageBus, UnitOfWorkFactory
 from worker.outcomes import Outcome
 from worker.unit_of_work import DuplicateMessage, MessageContext
@@ -15,7 +15,8 @@ class BusDispatcher:
 
     Commands go through the same bus, unit of work, inbox and outbox as those
     from RabbitMQ; the activity's message id makes each step happen once.
-    Transient errors propagate, so Temporal retries the activity.
+    Failures follow the one failure policy: the retryable classes propagate, so
+    Temporal retries the activity; invalid and rejected ones become results.
     """
 
     def __init__(self, bus: MessageBus, uow_factory: UnitOfWorkFactory) -> None:
@@ -30,13 +31,15 @@ class BusDispatcher:
             outcome = await self._bus.handle(
                 parsed, MessageContext(message_id, command, correlation_id)
             )
-        except InvalidCommand as invalid:
+        except Exception as failed:
+            failure = classify(failed)
+            if failure.retryable:
+                raise  # the activity fails and Temporal retries it
+            code = str(getattr(failed, "code", failure.value))
             return DispatchResult(
-                status="invalid", error_code=invalid.code, error_message=invalid.message
-            )
-        except InvalidValue as invalid:
-            return DispatchResult(
-                status="invalid", error_code=invalid.code, error_message=str(invalid)
+                status="invalid" if failure is Failure.INVALID else "rejected",
+                error_code=code,
+                error_message=str(failed),
             )
         error = outcome.error
         return DispatchResult(

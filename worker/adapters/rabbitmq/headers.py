@@ -1,0 +1,49 @@
+"""The AMQP headers the worker owns: retry bookkeeping and the dead-letter record.
+
+Clients never need to set any of these; the consumer writes them when it
+schedules a delayed retry or dead-letters a message, and the ``dlq`` commands
+read them (and strip them again when they send a message back).
+"""
+
+from __future__ import annotations
+
+#: Handler attempts so far, across in-process retries and delayed rounds.
+ATTEMPTS = "attempts"
+#: Delayed retry rounds already spent (0 or absent: none yet).
+RETRY_ROUND = "retry-round"
+#: The command name, so a message coming back from a retry queue (whose routing
+#: key is then the queue's name) is still recognised.
+COMMAND = "command"
+#: Where the worker also sends the outcome of this message (and a ``retrying``
+#: notice when it schedules a delayed retry): the ``dlq retry`` command's queue.
+RETRY_REPLY_TO = "retry-reply-to"
+#: The DLQ copy this message was sent back from, kept for the audit trail.
+RETRIED_FROM = "retried-from-dlq"
+
+# The dead-letter record, on every copy the worker puts in a ``<queue>.dlq``.
+DLQ_ID = "dlq-id"
+FAILURE_CLASS = "failure-class"
+ERROR_CODE = "error-code"
+ERROR_MESSAGE = "error-message"
+EXCEPTION_TYPE = "exception-type"
+STACK = "stack"
+ORIGINAL_QUEUE = "original-queue"
+ORIGINAL_EXCHANGE = "original-exchange"
+ORIGINAL_ROUTING_KEY = "original-routing-key"
+FAILED_AT = "failed-at"
+
+DEAD_LETTER_RECORD = (
+    DLQ_ID,
+    FAILURE_CLASS,
+    ERROR_CODE,
+    ERROR_MESSAGE,
+    EXCEPTION_TYPE,
+    STACK,
+    ORIGINAL_QUEUE,
+    ORIGINAL_EXCHANGE,
+    ORIGINAL_ROUTING_KEY,
+    FAILED_AT,
+)
+#: What a message sent back to its queue must not carry: a fresh retry budget
+#: and no stale failure record (the broker's own x-death history goes too).
+STRIPPED_ON_RETRY = (*DEAD_LETTER_RECORD, ATTEMPTS, RETRY_ROUND, RETRY_REPLY_TO, "x-death")
