@@ -17,6 +17,12 @@ UNROUTED_MAX_LENGTH = 100_000
 #: The broker dead-letters a message redelivered this often (say, one that
 #: crashes the worker every time), so even a crash loop ends in the DLQ.
 DELIVERY_LIMIT = 50
+#: Quorum queues dead-letter at most once unless told otherwise: with these, a
+#: message leaves a queue only once the target queue has confirmed it.
+AT_LEAST_ONCE_DEAD_LETTERING = {
+    "x-dead-letter-strategy": "at-least-once",
+    "x-overflow": "reject-publish",
+}
 
 
 def dead_letter_queue(queue: str) -> str:
@@ -67,9 +73,7 @@ async def declare_retry_queues(
                 "x-message-ttl": round(delay * 1000),
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": queue,
-                # At-least-once dead-lettering: a message leaves only once its queue has it.
-                "x-dead-letter-strategy": "at-least-once",
-                "x-overflow": "reject-publish",
+                **AT_LEAST_ONCE_DEAD_LETTERING,
             },
         )
 
@@ -91,6 +95,7 @@ async def declare_commands(
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": dlq,
                 "x-delivery-limit": DELIVERY_LIMIT,
+                **AT_LEAST_ONCE_DEAD_LETTERING,
             },
         )
         await declare_retry_queues(channel, name, retry_delays)
