@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from temporalio.client import Client
@@ -14,6 +15,7 @@ from temporalio.client import Client
 from tests.e2e.harness import BusClient, WorkerProcess, money, open_account, run_cli
 from tests.e2e.test_sagas import balances, transfer, wait_for_states
 from tests.services import pg_fetch
+from worker.adapters.audit import default_operator
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +34,14 @@ async def repair_broken_accounts(database_url: str) -> AsyncIterator[None]:
     """Other tests list every account: leave none broken, whatever happened here."""
     yield
     await pg_fetch(database_url, "UPDATE accounts SET status='open' WHERE status='bogus'")
+
+
+def audit_of(env: dict[str, str], transfer_id: str) -> list[dict[str, Any]]:
+    """The audit records of one transfer, newest first."""
+    listed = run_cli(env, "audit", "list", "--target", transfer_id, "--json")
+    assert listed.returncode == 0, listed.stderr
+    entries: list[dict[str, Any]] = json.loads(listed.stdout)
+    return entries
 
 
 def waiting_for_operator(env: dict[str, str]) -> set[str]:
@@ -82,6 +92,23 @@ async def test_an_operator_retries_a_stuck_saga_and_restarts_a_terminated_one(
     steps = json.loads(run_cli(worker_env, "sagas", "show", retried, "--json").stdout)
     details = [s["detail"] for s in steps["status"]["steps"] if s["status"] == "operator"]
     assert details == ["retry by alice: row repaired"]
+    [retry_record] = audit_of(worker_env, retried)
+    assert (retry_record["action"], retry_record["operator"], retry_record["reason"]) == (
+        "saga.retry",
+        "alice",
+        "row repaired",
+    )
+    assert retry_record["before"]["state"] == "needs_operator"
+    assert retry_record["before"]["waiting_step"] == "withdraw"
+    assert retry_record["after"]["execution"] == "running"
+    [restart_record] = audit_of(worker_env, restarted)
+    assert (restart_record["action"], restart_record["operator"]) == (
+        "saga.restart",
+        default_operator(),
+    )
+    assert restart_record["before"]["state"] == "failed"
+    assert restart_record["before"]["execution"] == "terminated"
+    assert restart_record["after"]["execution"] == "running"
 
 
 async def test_an_operator_resolves_a_saga_whose_refund_cannot_succeed(
@@ -112,9 +139,27 @@ async def test_an_operator_resolves_a_saga_whose_refund_cannot_succeed(
     assert refused.returncode == 1
     assert refused.stderr.startswith("error:")
     assert "already compensating" in refused.stderr
+    # Without a database to record it in, an operator action is refused before it acts.
+    unrecorded = run_cli(
+        {**worker_env, "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere"},
+        *("sagas", "resolve", tid, "--reason", "refunded by hand"),
+    )
+    assert unrecorded.returncode == 1
+    assert unrecorded.stderr.startswith("error: cannot reach the database at ")
+    assert unrecorded.stderr.rstrip().endswith(
+        "nothing was done (an operator action needs its audit record)"
+    )
+    assert tid in waiting_for_operator(worker_env)
     resolved = run_cli(
         worker_env, "sagas", "resolve", tid, "--reason", "refunded by hand", "--operator", "bob"
     )
     assert resolved.returncode == 0, resolved.stderr
     await wait_for_states(database_url, [tid], {"resolved"})
     assert tid not in waiting_for_operator(worker_env)
+    [record] = audit_of(worker_env, tid)  # the refused and the unrecorded ones left none
+    assert (record["action"], record["operator"], record["reason"]) == (
+        "saga.resolve",
+        "bob",
+        "refunded by hand",
+    )
+    assert record["before"]["waiting_step"] == "refund"

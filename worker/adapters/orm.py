@@ -66,3 +66,19 @@ class OutboxRow(Model):
 
     class Meta:
         table = "outbox"
+
+
+class AuditRow(Model):
+    """One operator action: who, when, what, on what, why, and the state before and after."""
+
+    id = fields.BigIntField(pk=True)
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    operator = fields.CharField(max_length=200)
+    action = fields.CharField(max_length=64)
+    target = fields.CharField(max_length=255)
+    reason = fields.TextField()
+    before = fields.TextField(null=True)
+    after = fields.TextField(null=True)
+
+    class Meta:
+        table = "audit_log"

@@ -16,6 +16,8 @@ from worker.adapters.temporal.devserver import DevServer, DevServerError
 from worker.bootstrap import ROLES, bootstrap
 from worker.config import DATA_DIR, Settings, redact
 from worker.entrypoints.accounts import accounts_app
+from worker.entrypoints.audit import audit_app
+from worker.entrypoints.check import check
 from worker.entrypoints.common import (
     configure_logging,
     fail,
@@ -44,7 +46,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(sagas_app, name="sagas")
+app.add_typer(audit_app, name="audit")
 app.command(help=send.__doc__)(send)
+app.command("check")(check)
 
 
 def dump_tasks() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -11,9 +10,11 @@ from pydantic import ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from worker.adapters.audit import default_operator
 from worker.adapters.temporal import sagas
 from worker.adapters.temporal.client import connect
 from worker.config import Settings
+from worker.entrypoints.audit import audit_trail, record_done
 from worker.entrypoints.common import fail, load_settings, print_json, run_async
 from workflows.transfers.shared import OperatorAction, SagaStatus, workflow_id
 
@@ -108,25 +109,54 @@ def show(
     typer.echo(f"ui: {link}")
 
 
+def _saga_state(summary: sagas.SagaSummary, status: SagaStatus | None) -> dict[str, Any]:
+    """What the audit record keeps of a saga, before and after an action."""
+    return {
+        "state": summary.state,
+        "execution": summary.execution,
+        "waiting_step": None if status is None else status.waiting_step,
+        "last_error": None if status is None else status.last_error,
+    }
+
+
 def _operator_action(action: str, transfer_id: str, reason: str, operator: str | None) -> None:
+    """Act on a saga, then write the audit record (refused up front if it cannot be written)."""
     settings = load_settings()
     try:
-        decision = OperatorAction(reason=reason, operator=operator or getpass.getuser())
+        decision = OperatorAction(reason=reason, operator=operator or default_operator())
     except ValidationError as error:
         fail(f"invalid --reason or --operator: {error.errors()[0]['msg']}", 2)
 
     async def work(client: Client) -> str:
-        if action == "retry" and await sagas.is_broken(client, transfer_id):
-            transfer = await sagas.original_input(client, transfer_id)
-            await sagas.restart(client, transfer, settings.temporal_task_queue)
-            return "restarted (a fresh run with the same input)"
-        status = await sagas.act(client, transfer_id, action, decision)
-        return f"{action} accepted; the saga was {status.state}"
+        async with audit_trail(settings):
+            before = _saga_state(*await sagas.describe_saga(client, transfer_id))
+            done = action
+            if action == "retry" and await sagas.is_broken(client, transfer_id):
+                transfer = await sagas.original_input(client, transfer_id)
+                await sagas.restart(client, transfer, settings.temporal_task_queue)
+                done, message = "restart", "restarted (a fresh run with the same input)"
+            else:
+                status = await sagas.act(client, transfer_id, action, decision)
+                message = f"{action} accepted; the saga was {status.state}"
+            after = _saga_state(*await sagas.describe_saga(client, transfer_id))
+            await record_done(
+                settings,
+                f"transfer {transfer_id}: {message}",
+                decision.operator,
+                f"saga.{done}",
+                transfer_id,
+                decision.reason,
+                before,
+                after,
+            )
+            return message
 
     typer.echo(f"transfer {transfer_id}: {_with_client(settings, work)}")
 
 
-REASON = typer.Option(..., "--reason", help="Why: recorded in the saga's history.")
+REASON = typer.Option(
+    ..., "--reason", help="Why: recorded in the saga's history and the audit log."
+)
 OPERATOR = typer.Option(None, "--operator", help="Who (default: your user name).")
 
 
