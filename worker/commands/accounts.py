@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import StringConstraints, field_validator
 
@@ -11,6 +11,8 @@ from worker.commands.base import AccountId, AmountCommand, Command, CurrencyCode
 
 
 class AccountCommand(Command):
+    identity_fields: ClassVar[tuple[str, ...]] = ("account_id",)
+
     account_id: AccountId
 
     @property
@@ -19,6 +21,8 @@ class AccountCommand(Command):
 
 
 class MoneyCommand(AmountCommand):
+    identity_fields: ClassVar[tuple[str, ...]] = ("account_id",)
+
     account_id: AccountId
 
     @property

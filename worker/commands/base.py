@@ -48,6 +48,9 @@ class Command(BaseModel):
 
     #: The queue it arrives on; ``None`` for commands only sagas dispatch (never from AMQP).
     queue: ClassVar[str | None] = "accounts.commands"
+    #: Fields naming what the command acts on: a DLQ edit may fix the other fields
+    #: but never these (the same message id must not come to mean another target).
+    identity_fields: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def name(cls) -> str:

@@ -13,6 +13,11 @@ class TransferMoney(AmountCommand):
     """Move ``amount`` from ``from_account_id`` to ``to_account_id``, as a saga."""
 
     queue: ClassVar[str | None] = "transfers.commands"
+    identity_fields: ClassVar[tuple[str, ...]] = (
+        "transfer_id",
+        "from_account_id",
+        "to_account_id",
+    )
 
     transfer_id: AccountId
     from_account_id: AccountId
@@ -34,6 +39,7 @@ class RecordTransferOutcome(Command):
     """Record where a transfer's saga stands. Dispatched by the saga only."""
 
     queue: ClassVar[str | None] = None
+    identity_fields: ClassVar[tuple[str, ...]] = ("transfer_id",)
 
     transfer_id: AccountId
     state: Literal["completed", "rejected", "compensated", "needs_operator", "resolved"]

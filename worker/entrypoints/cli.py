@@ -26,6 +26,7 @@ from worker.entrypoints.common import (
     quiet_library_loggers,
     run_async,
 )
+from worker.entrypoints.dlq import dlq_app
 from worker.entrypoints.errors import (
     DATABASE_ERRORS,
     database_failure,
@@ -47,6 +48,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(sagas_app, name="sagas")
 app.add_typer(audit_app, name="audit")
+app.add_typer(dlq_app, name="dlq")
 app.command(help=send.__doc__)(send)
 app.command("check")(check)
 

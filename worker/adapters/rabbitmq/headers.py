@@ -44,6 +44,26 @@ DEAD_LETTER_RECORD = (
     ORIGINAL_ROUTING_KEY,
     FAILED_AT,
 )
+#: What the broker writes when it dead-letters or redelivers: stale on a new copy.
+BROKER_HEADERS = (
+    "x-death",
+    "x-delivery-count",
+    "x-first-death-exchange",
+    "x-first-death-queue",
+    "x-first-death-reason",
+    "x-last-death-exchange",
+    "x-last-death-queue",
+    "x-last-death-reason",
+)
+#: Where the message was first published: kept across retries, so a message that
+#: fails again still says how its sender addressed it.
+ORIGIN = (ORIGINAL_EXCHANGE, ORIGINAL_ROUTING_KEY)
 #: What a message sent back to its queue must not carry: a fresh retry budget
-#: and no stale failure record (the broker's own x-death history goes too).
-STRIPPED_ON_RETRY = (*DEAD_LETTER_RECORD, ATTEMPTS, RETRY_ROUND, RETRY_REPLY_TO, "x-death")
+#: and no stale failure record (the broker's own history goes too).
+STRIPPED_ON_RETRY = (
+    *(name for name in DEAD_LETTER_RECORD if name not in ORIGIN),
+    ATTEMPTS,
+    RETRY_ROUND,
+    RETRY_REPLY_TO,
+    *BROKER_HEADERS,
+)

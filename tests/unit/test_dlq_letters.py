@@ -1,0 +1,153 @@
+"""Reading dead letters: ids, tolerance of old and broker-made copies, grouping, selection,
+and the copy that goes back (what it keeps, what it sheds)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from worker.adapters.rabbitmq import headers as h
+from worker.adapters.rabbitmq.dead_letter_groups import group, select
+from worker.adapters.rabbitmq.dead_letters import DeadLetter, Properties, read
+from worker.adapters.rabbitmq.redelivery import redelivery
+
+DLQ = "accounts.commands.dlq"
+BODY = json.dumps({"account_id": "alice", "amount": "5.00", "currency": "EUR"}).encode()
+
+
+def worker_record(dlq_id: str, code: str = "handler_failed", **extra: Any) -> dict[str, Any]:
+    """The headers the worker writes when it dead-letters a Deposit."""
+    return {
+        h.DLQ_ID: dlq_id,
+        h.FAILURE_CLASS: "bug",
+        h.ERROR_CODE: code,
+        h.ERROR_MESSAGE: "RuntimeError: boom",
+        h.EXCEPTION_TYPE: "RuntimeError",
+        h.STACK: "Traceback ...",
+        h.ORIGINAL_QUEUE: "accounts.commands",
+        h.ORIGINAL_EXCHANGE: "commands",
+        h.ORIGINAL_ROUTING_KEY: "Deposit",
+        h.COMMAND: "Deposit",
+        h.ATTEMPTS: 7,
+        h.FAILED_AT: "2030-01-02T03:04:05+00:00",
+        **extra,
+    }
+
+
+def letter(headers: dict[str, Any], body: bytes = BODY, **props: Any) -> DeadLetter:
+    return read(DLQ, body, headers, Properties(**{"message_id": "m-1", **props}))
+
+
+def broker_copy(delivery_count: int) -> DeadLetter:
+    death = {
+        "reason": "delivery_limit",
+        "queue": "accounts.commands",
+        "exchange": "commands",
+        "routing-keys": ["Withdraw"],
+        "count": 1,
+        "time": datetime(2030, 1, 1, tzinfo=UTC),
+    }
+    return letter({"x-death": [death], "x-delivery-count": delivery_count})
+
+
+def test_a_copy_the_worker_dead_lettered_is_read_from_its_record() -> None:
+    found = letter(worker_record("0123456789ab"))
+    assert (found.id, found.failure_class, found.error_code) == (
+        "0123456789ab",
+        "bug",
+        "handler_failed",
+    )
+    assert (found.original_queue, found.command, found.attempts) == (
+        "accounts.commands",
+        "Deposit",
+        7,
+    )
+    assert found.message_id == "m-1"
+
+
+def test_a_copy_the_broker_dead_lettered_is_a_bug_at_its_delivery_limit() -> None:
+    found = broker_copy(3)
+    assert (found.failure_class, found.error_code) == ("bug", "delivery_limit")
+    assert found.original_queue == "accounts.commands"
+    assert found.command == "Withdraw", "the routing key names the command"
+    assert found.failed_at == "2030-01-01T00:00:00+00:00"
+    assert "delivery_limit" in found.error_message
+
+
+def test_a_copy_without_an_id_keeps_the_same_id_however_often_it_is_looked_at() -> None:
+    first, again = broker_copy(1), broker_copy(7)
+    assert first.id == again.id
+    assert len(first.id) == 12
+    assert letter({"x-death": [{"reason": "delivery_limit"}]}, b"other").id != first.id
+
+
+def test_an_old_copy_without_a_class_takes_one_from_its_error_code() -> None:
+    old = {"error-code": "schema_validation_failed", "original-queue": "accounts.commands"}
+    assert letter(old).failure_class == "invalid"
+    assert letter({**old, "error-code": "handler_failed"}).failure_class == "bug"
+
+
+def test_the_message_id_header_wins_over_the_property() -> None:
+    assert letter({"message-id": "from-header"}, message_id="random").message_id == "from-header"
+
+
+def test_letters_group_by_queue_class_and_code_with_their_oldest_and_newest_failure() -> None:
+    early = worker_record("a1", **{h.FAILED_AT: "2030-01-01T00:00:00+00:00"})
+    late = worker_record("a2", **{h.FAILED_AT: "2030-01-03T00:00:00+00:00"})
+    other = worker_record("b1", code="schema_validation_failed", **{h.FAILURE_CLASS: "invalid"})
+    groups = group([letter(late), letter(other), letter(early)])
+    assert [(g.failure_class, g.error_code, g.count) for g in groups] == [
+        ("bug", "handler_failed", 2),
+        ("invalid", "schema_validation_failed", 1),
+    ]
+    assert [x.id for x in groups[0].letters] == ["a1", "a2"], "oldest first"
+    assert groups[0].oldest == datetime(2030, 1, 1, tzinfo=UTC)
+    assert groups[0].newest == datetime(2030, 1, 3, tzinfo=UTC)
+
+
+def test_selection_by_id_takes_every_copy_and_names_the_ids_it_did_not_find() -> None:
+    letters = [letter(worker_record(i)) for i in ("a1", "b2", "a1")]
+    chosen = select(letters, ids=["a1", "zz", "a1"])
+    assert [x.id for x in chosen.letters] == ["a1", "a1"]
+    assert chosen.missing == ["zz"]
+
+
+def test_selection_by_group_takes_one_error_code_and_all_takes_everything() -> None:
+    letters = [letter(worker_record("a1")), letter(worker_record("b2", code="malformed_json"))]
+    assert [x.id for x in select(letters, code="malformed_json").letters] == ["b2"]
+    assert len(select(letters, everything=True).letters) == 2
+
+
+def test_the_copy_sent_back_sheds_the_failure_record_and_keeps_the_rest_and_its_origin() -> None:
+    headers = worker_record("a1", **{"message-id": "m-1", "x-death": [], "tenant": "acme"})
+    headers.update({h.RETRY_ROUND: 3, h.RETRY_REPLY_TO: "old", "x-delivery-count": 4})
+    message = redelivery(letter(headers, correlation_id="c-1"), "amq.gen-reply")
+    assert message.headers == {
+        "message-id": "m-1",
+        "tenant": "acme",
+        h.COMMAND: "Deposit",
+        h.ORIGINAL_EXCHANGE: "commands",
+        h.ORIGINAL_ROUTING_KEY: "Deposit",
+        h.RETRIED_FROM: "a1",
+        h.RETRY_REPLY_TO: "amq.gen-reply",
+    }
+    assert (message.message_id, message.correlation_id) == ("m-1", "c-1")
+    assert message.body == BODY
+
+
+def test_the_copy_sent_back_names_its_command_in_type_because_its_routing_key_is_the_queue() -> (
+    None
+):
+    from_header = letter(worker_record("a1"), type=None)
+    from_routing_key = letter({"original-routing-key": "Withdraw"}, type="something")
+    from_type = letter({"original-routing-key": "accounts.commands"}, type="Deposit")
+    assert redelivery(from_header, "r").type == "Deposit"
+    assert redelivery(from_routing_key, "r").type == "Withdraw"
+    assert redelivery(from_type, "r").type == "Deposit"
+
+
+def test_an_edited_body_goes_back_as_json() -> None:
+    found = letter(worker_record("a1"), content_type="text/plain")
+    message = redelivery(found, "r", body=b'{"fixed": true}')
+    assert (message.body, message.content_type) == (b'{"fixed": true}', "application/json")
