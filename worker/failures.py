@@ -9,11 +9,11 @@ read it, so a new error type needs one line here and nothing else.
 class       what happens                                           log level
 ==========  =====================================================  ==========
 transient   immediate retries, delayed retries, then the DLQ;      WARNING
-            many in a row open the consumer's breaker (probing)
+            while the database is down, the breaker (probing)
 conflict    the bus reloads and retries at once; then as transient INFO
 invalid     straight to the DLQ, never retried                     WARNING
 rejected    acked with the recorded outcome, never retried         INFO
-bug         immediate retries, delayed retries, then the DLQ       ERROR
+bug         as transient (while the database is down, it is one)   ERROR
 ==========  =====================================================  ==========
 """
 
@@ -51,6 +51,14 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.UndefinedTableError,
     aiormq.exceptions.AMQPConnectionError,
 )
+#: OSErrors that are about the local machine, not an unreachable dependency.
+LOCAL_ERRORS: tuple[type[BaseException], ...] = (
+    FileNotFoundError,
+    FileExistsError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+)
 #: Stacks kept in a dead letter: enough to find the line, small enough for a header.
 STACK_LIMIT = 4000
 
@@ -60,20 +68,24 @@ class Policy:
     """What the consumer does with a failure of one class."""
 
     retried: bool
-    opens_breaker: bool
+    #: The database is asked whether it is down: if so, this is an outage, which
+    #: opens the consumer's breaker and costs a probing message nothing.
+    may_be_outage: bool
     log_level: int
 
 
 POLICIES: dict[FailureClass, Policy] = {
-    Failure.TRANSIENT: Policy(retried=True, opens_breaker=True, log_level=logging.WARNING),
-    Failure.CONFLICT: Policy(retried=True, opens_breaker=False, log_level=logging.INFO),
-    Failure.INVALID: Policy(retried=False, opens_breaker=False, log_level=logging.WARNING),
-    Failure.REJECTED: Policy(retried=False, opens_breaker=False, log_level=logging.INFO),
-    Failure.BUG: Policy(retried=True, opens_breaker=False, log_level=logging.ERROR),
+    Failure.TRANSIENT: Policy(retried=True, may_be_outage=True, log_level=logging.WARNING),
+    Failure.CONFLICT: Policy(retried=True, may_be_outage=False, log_level=logging.INFO),
+    Failure.INVALID: Policy(retried=False, may_be_outage=False, log_level=logging.WARNING),
+    Failure.REJECTED: Policy(retried=False, may_be_outage=False, log_level=logging.INFO),
+    Failure.BUG: Policy(retried=True, may_be_outage=True, log_level=logging.ERROR),
 }
 
 
 def _is_transient(error: BaseException) -> bool:
+    if isinstance(error, LOCAL_ERRORS):
+        return False
     if isinstance(error, TRANSIENT_ERRORS):
         return True
     if isinstance(error, OperationalError | sqlite3.OperationalError) and (

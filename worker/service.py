@@ -73,6 +73,8 @@ class WorkerService:
             else:
                 try:
                     await self._serve(connection, stop)
+                except topology.TopologyMismatch as mismatch:
+                    log.error("cannot declare the topology: %s", mismatch)
                 except Exception:
                     log.exception("broker session failed")
                 finally:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aio_pika
@@ -19,7 +17,6 @@ import pytest
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
 from domain.errors import InvalidValue
-from tests.services import rabbit_url
 from worker.adapters.rabbitmq import headers as h
 from worker.adapters.rabbitmq import topology
 from worker.adapters.rabbitmq.consumer import CommandConsumer
@@ -62,18 +59,6 @@ class ScriptedBus:
         return Outcome.accepted(context.message_id)
 
 
-@pytest.fixture(scope="module")
-def vhost_url() -> Iterator[str]:
-    vhost = f"test-consumer-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-        check=True,
-    )
-    yield rabbit_url(vhost)
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
-
-
 @pytest.fixture
 async def connection(vhost_url: str) -> AsyncIterator[AbstractConnection]:
     connection = await aio_pika.connect(vhost_url)
@@ -97,14 +82,17 @@ def settings(**overrides: Any) -> Settings:
 
 
 async def consuming(
-    connection: AbstractConnection, bus: ScriptedBus, **overrides: Any
+    connection: AbstractConnection,
+    bus: ScriptedBus,
+    database_up: Callable[[], bool] = lambda: True,
+    **overrides: Any,
 ) -> CommandConsumer:
     channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
     await channel.set_qos(prefetch_count=64)
     queue = await channel.get_queue(QUEUE, ensure=False)
 
     async def reachable() -> bool:
-        return True
+        return database_up()
 
     consumer = CommandConsumer(
         bus,  # type: ignore[arg-type]
@@ -208,7 +196,7 @@ async def test_an_outage_is_probed_by_one_message_at_a_time_and_dead_letters_not
 ) -> None:
     down = True
     bus = ScriptedBus(lambda mid, _: ConnectionRefusedError("db down") if down else None, 0.01)
-    consumer = await consuming(connection, bus)
+    consumer = await consuming(connection, bus, lambda: not down)
     channel = await connection.channel()
     for number in range(20):
         await publish(channel, f"waiting-{number}")
@@ -253,3 +241,69 @@ async def operator_notice(queue: aio_pika.abc.AbstractQueue) -> dict[str, Any]:
             await asyncio.sleep(0.05)
     result: dict[str, Any] = json.loads(message.body)
     return result
+
+
+async def test_a_header_that_is_not_utf8_still_reaches_the_dlq_with_its_reason(
+    connection: AbstractConnection, vhost_url: str
+) -> None:
+    bus = ScriptedBus(lambda mid, _: None)
+    consumer = await consuming(connection, bus)
+    await asyncio.to_thread(
+        publish_with_pika, vhost_url, "latin-1", {"note": "café".encode("latin-1")}
+    )
+
+    [dead] = await dead_letters(await connection.channel(), 1)
+    await consumer.stop(0)
+
+    assert dead.message_id == "latin-1"
+    assert dead.headers[h.ERROR_CODE] == "malformed_json"
+    assert bytes(dead.headers["note"]) == "café".encode("latin-1")
+
+
+def publish_with_pika(url: str, message_id: str, headers: dict[str, Any]) -> None:
+    """pika sends ``bytes`` as a long string, which aio-pika reads back as ``bytes``."""
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        connection.channel().basic_publish(
+            topology.COMMANDS_EXCHANGE,
+            "Deposit",
+            b'{"account_id": ',
+            pika.BasicProperties(
+                message_id=message_id, content_type="application/json", headers=headers
+            ),
+        )
+    finally:
+        connection.close()
+
+
+async def test_a_client_cannot_skip_the_retries_by_setting_the_workers_headers(
+    connection: AbstractConnection,
+) -> None:
+    bus = ScriptedBus(lambda mid, _: RuntimeError("boom"))
+    consumer = await consuming(connection, bus, retry_delays="0.3")
+    channel = await connection.channel()
+    await publish(channel, "spoofed", **{h.RETRY_ROUND: 5, h.ATTEMPTS: 99})
+
+    [dead] = await dead_letters(channel, 1)
+    await consumer.stop(0)
+
+    assert bus.calls.count("spoofed") == 4, "two attempts, a delayed round, two attempts"
+    assert dead.headers[h.ATTEMPTS] == 4
+
+
+async def test_a_message_timing_out_on_its_own_is_not_probed_forever(
+    connection: AbstractConnection,
+) -> None:
+    bus = ScriptedBus(lambda mid, _: TimeoutError("this one always times out"))
+    consumer = await consuming(connection, bus, breaker_threshold=2)
+    channel = await connection.channel()
+    await publish(channel, "slowpoke")
+
+    [dead] = await dead_letters(channel, 1)
+    await consumer.stop(0)
+
+    assert dead.headers[h.FAILURE_CLASS] == "transient"
+    assert dead.headers[h.ERROR_CODE] == "dependency_unavailable"
+    assert bus.calls.count("slowpoke") == 6

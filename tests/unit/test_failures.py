@@ -80,6 +80,8 @@ def test_an_infrastructure_hiccup_is_classified_as_transient(error: BaseExceptio
         OperationalError('relation "accounts" does not exist'),
         IntegrityError("duplicate key value violates unique constraint"),
         caused_by(ValueError("bad")),
+        FileNotFoundError("/etc/worker.conf"),
+        PermissionError("read-only file system"),
     ],
     ids=lambda error: f"{type(error).__name__}({error})",
 )
@@ -140,8 +142,10 @@ def test_only_invalid_and_rejected_are_never_retried() -> None:
     assert {failure for failure in Failure if failure.retryable} == retried
 
 
-def test_only_transient_failures_open_the_breaker() -> None:
-    assert [f for f in Failure if policy_of(f).opens_breaker] == [Failure.TRANSIENT]
+def test_only_transient_failures_and_bugs_may_reveal_an_outage() -> None:
+    outages = [f for f in Failure if policy_of(f).may_be_outage]
+
+    assert outages == [Failure.TRANSIENT, Failure.BUG]
 
 
 def test_a_stack_is_trimmed_to_its_innermost_frames() -> None:

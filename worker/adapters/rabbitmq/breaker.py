@@ -40,16 +40,21 @@ class Breaker:
         A probe must be ended with :meth:`succeeded` or :meth:`failed`.
         """
         while self.is_open:
+            if stopping.is_set():
+                return None
             now = time.monotonic()
             if not self._probing and now >= self._next_probe:
                 self._probing = True
                 return True
-            if stopping.is_set():
-                return None
             wait = POLL if self._probing else min(POLL, self._next_probe - now)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), max(wait, 0.001))
         return None if stopping.is_set() else False
+
+    def release(self, probe: bool | None) -> None:
+        """End a turn however it ended (a cancelled probe must not hold the slot)."""
+        if probe:
+            self._probing = False
 
     def succeeded(self, probe: bool = False) -> None:
         if self.is_open:
@@ -58,9 +63,9 @@ class Breaker:
         if probe:
             self._probing = False
 
-    def failed(self, transient: bool, probe: bool = False) -> None:
-        """Record an attempt that failed; only transient failures count toward opening."""
-        if transient:
+    def failed(self, outage: bool, probe: bool = False) -> None:
+        """Record an attempt that failed; only failures of an outage count toward opening."""
+        if outage:
             self._consecutive += 1
             if self._consecutive == self._threshold:
                 log.warning(

@@ -27,6 +27,8 @@ log = logging.getLogger("worker.consumer")
 MAX_BACKOFF = 5.0
 GIVE_BACK_DELAY = 1.0
 CANCEL_WAIT = 5.0
+#: How long the "is the database down?" question may take before the answer is yes.
+REACHABLE_TIMEOUT = 5.0
 
 
 class CommandConsumer:
@@ -119,7 +121,7 @@ class CommandConsumer:
         try:
             envelope = open_envelope(message, self._settings.max_body_bytes)
         except InvalidCommand as invalid:
-            failed = Failed(Failure.INVALID, invalid, attempts_of(message)[0])
+            failed = Failed(Failure.INVALID, invalid, attempts_of(message, self._queue_name)[0])
             message_id = message_id_of(message) or ""
             await self._router.route(self._channel, message, message_id, None, failed, started)
             return
@@ -143,42 +145,70 @@ class CommandConsumer:
         self, envelope: Envelope, message: AbstractIncomingMessage
     ) -> Outcome | Failed | None:
         """Handle with immediate retries: an outcome, a failure, or ``None`` when stopping."""
-        attempts = attempts_of(message)[0]
+        attempts = attempts_of(message, self._queue_name)[0]
         counted = 0
         while True:
             probe = await self._breaker.admit(self._stopping)
             if probe is None:
                 return None
             attempts += 1
+            turn_ended = False
             try:
                 outcome = await self._bus.handle(envelope.command, envelope.context)
+                self._breaker.succeeded(probe)
+                turn_ended = True
+                return outcome
             except Exception as error:
-                failure = classify(error)
-                if failure is Failure.BUG and not await self._database_reachable():
-                    failure = Failure.TRANSIENT
-                policy = policy_of(failure)
-                self._breaker.failed(policy.opens_breaker, probe)
-                if not (probe and failure is Failure.TRANSIENT):
-                    counted += 1  # a probe's transient failure costs the message nothing
-                if not policy.retried or counted > self._settings.immediate_retries:
+                failure, outage = await self._judge(error)
+                self._breaker.failed(outage, probe)
+                turn_ended = True
+                if not (probe and outage):
+                    counted += 1  # a probe failing for the outage costs the message nothing
+                if not policy_of(failure).retried or counted > self._settings.immediate_retries:
                     return Failed(failure, error, attempts)
                 delay = min(MAX_BACKOFF, 0.05 * 2**counted)
-                level = logging.DEBUG if probe else policy.log_level
-                log.log(
-                    level,
-                    "%s failure handling %s (attempt %d), retrying in %.2fs: %s",
-                    failure,
-                    envelope.context.message_id,
-                    attempts,
-                    delay,
-                    error,
-                    exc_info=error if failure is Failure.BUG else None,
-                )
+                self._log_retry(envelope, failure, error, attempts, delay, quiet=probe)
                 if await self._stopped_within(delay):
                     return None
-            else:
-                self._breaker.succeeded(probe)
-                return outcome
+            finally:
+                if not turn_ended:
+                    self._breaker.release(probe)  # cancelled mid-probe: free the slot
+
+    async def _judge(self, error: Exception) -> tuple[Failure, bool]:
+        """The failure's class, and whether it shows the database is down (an outage).
+
+        Only an outage opens the breaker or spares a probe its attempt: a message
+        that keeps timing out on its own while the database answers is retried and
+        dead-lettered like any other, never probed forever.
+        """
+        failure = classify(error)
+        if not policy_of(failure).may_be_outage:
+            return failure, False
+        try:
+            reachable = await asyncio.wait_for(self._database_reachable(), REACHABLE_TIMEOUT)
+        except TimeoutError:
+            reachable = False
+        return (failure, False) if reachable else (Failure.TRANSIENT, True)
+
+    def _log_retry(
+        self,
+        envelope: Envelope,
+        failure: Failure,
+        error: Exception,
+        attempts: int,
+        delay: float,
+        quiet: bool,
+    ) -> None:
+        log.log(
+            logging.DEBUG if quiet else policy_of(failure).log_level,
+            "%s failure handling %s (attempt %d), retrying in %.2fs: %s",
+            failure,
+            envelope.context.message_id,
+            attempts,
+            delay,
+            error,
+            exc_info=error if failure is Failure.BUG else None,
+        )
 
     async def _stopped_within(self, seconds: float) -> bool:
         try:

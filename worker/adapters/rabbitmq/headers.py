@@ -7,6 +7,8 @@ read them (and strip them again when they send a message back).
 
 from __future__ import annotations
 
+from typing import Any
+
 #: Handler attempts so far, across in-process retries and delayed rounds.
 ATTEMPTS = "attempts"
 #: Delayed retry rounds already spent (0 or absent: none yet).
@@ -67,3 +69,23 @@ STRIPPED_ON_RETRY = (
     RETRY_REPLY_TO,
     *BROKER_HEADERS,
 )
+
+
+def encodable_headers(headers: dict[str, Any]) -> dict[str, Any]:
+    """``headers`` as they can be published again.
+
+    pamqp decodes a string header that is not UTF-8 as ``bytes`` but can only
+    encode ``bytearray``: a copy carrying such a value would fail to publish, and
+    the message would bounce until the broker's delivery limit, without a reason.
+    """
+    return {key: _encodable(value) for key, value in headers.items()}
+
+
+def _encodable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return bytearray(value)
+    if isinstance(value, dict):
+        return encodable_headers(value)
+    if isinstance(value, list | tuple):
+        return [_encodable(item) for item in value]
+    return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -30,6 +31,7 @@ class ReplyPublisher:
     def __init__(self, connection: AbstractConnection) -> None:
         self._connection = connection
         self._channel: AbstractChannel | None = None
+        self._opening = asyncio.Lock()  # concurrent replies open one channel, not many
 
     async def send(self, request: AbstractIncomingMessage, outcome: Outcome) -> None:
         await self._answer(request, outcome.message_id, outcome.to_json())
@@ -62,9 +64,8 @@ class ReplyPublisher:
             return
         body = json.dumps(answer).encode()
         try:
-            if self._channel is None or self._channel.is_closed:
-                self._channel = await self._connection.channel(publisher_confirms=False)
-            await self._channel.default_exchange.publish(
+            channel = await self._open_channel()
+            await channel.default_exchange.publish(
                 Message(
                     body, content_type="application/json", correlation_id=request.correlation_id
                 ),
@@ -73,6 +74,13 @@ class ReplyPublisher:
             )
         except Exception as error:
             log.warning("no reply to %r for %s: %s", destination, message_id, error)
+
+
+    async def _open_channel(self) -> AbstractChannel:
+        async with self._opening:
+            if self._channel is None or self._channel.is_closed:
+                self._channel = await self._connection.channel(publisher_confirms=False)
+            return self._channel
 
 
 def operator_queue(request: AbstractIncomingMessage) -> str | None:

@@ -71,10 +71,26 @@ class Failed:
         )
 
 
-def attempts_of(message: AbstractIncomingMessage) -> tuple[int, int]:
-    """(handler attempts, delayed rounds) spent before this delivery, from our own headers."""
+def attempts_of(message: AbstractIncomingMessage, queue: str) -> tuple[int, int]:
+    """(handler attempts, delayed rounds) spent before this delivery, from our own headers.
+
+    They count only on a message that came back from one of ``queue``'s retry
+    queues (the broker's ``x-death`` says so): a client cannot skip the retries by
+    setting them, and a message sent back from the DLQ starts afresh.
+    """
     found = message.headers or {}
+    if not _came_back_from_retry(found.get("x-death"), f"{queue}.retry."):
+        return 0, 0
     return _count(found.get(h.ATTEMPTS)), _count(found.get(h.RETRY_ROUND))
+
+
+def _came_back_from_retry(deaths: object, prefix: str) -> bool:
+    if not isinstance(deaths, list) or not deaths or not isinstance(deaths[0], dict):
+        return False
+    latest = deaths[0].get("queue")  # the broker keeps the most recent death first
+    if isinstance(latest, bytes | bytearray):
+        latest = latest.decode("utf-8", "replace")
+    return isinstance(latest, str) and latest.startswith(prefix)
 
 
 def _count(value: object) -> int:
@@ -97,7 +113,7 @@ def _copy(
 ) -> Message:
     return Message(
         message.body,
-        headers=headers,
+        headers=h.encodable_headers(headers),
         content_type=message.content_type,
         content_encoding=message.content_encoding,
         message_id=message.message_id,

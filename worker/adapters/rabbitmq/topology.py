@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aio_pika import ExchangeType
 from aio_pika.abc import AbstractChannel, AbstractQueue
+from aiormq.exceptions import ChannelPreconditionFailed
 
 from worker.commands import PUBLIC_COMMANDS, commands_for_queue
 
@@ -23,6 +24,16 @@ AT_LEAST_ONCE_DEAD_LETTERING = {
     "x-dead-letter-strategy": "at-least-once",
     "x-overflow": "reject-publish",
 }
+
+
+class TopologyMismatch(Exception):
+    """A queue exists with other arguments than this version declares (an older release's)."""
+
+
+UPGRADE_HINT = (
+    "it was declared by an older version; drain and delete it (rabbitmqctl delete_queue), "
+    "or see 'Upgrading' in the README"
+)
 
 
 def dead_letter_queue(queue: str) -> str:
@@ -108,5 +119,11 @@ async def declare_commands(
 async def declare_all(
     channel: AbstractChannel, retry_delays: tuple[float, ...] = ()
 ) -> dict[str, AbstractQueue]:
-    await declare_events(channel)
-    return await declare_commands(channel, retry_delays)
+    """Declare everything; a queue left with other arguments raises :class:`TopologyMismatch`."""
+    try:
+        await declare_events(channel)
+        return await declare_commands(channel, retry_delays)
+    except ChannelPreconditionFailed as error:
+        raise TopologyMismatch(
+            f"{error.args[-1] if error.args else error}; {UPGRADE_HINT}"
+        ) from None

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+
 from worker.commands import parse_command
 from worker.failures import Failure, classify
 from worker.messagebus import MessageBus, UnitOfWorkFactory
 from worker.outcomes import Outcome
 from worker.unit_of_work import DuplicateMessage, MessageContext
 from workflows.transfers.shared import DispatchResult
+
+log = logging.getLogger("worker.sagas")
+
+#: Seconds a step waits out a transient failure itself (under the step's 30 s
+#: timeout), on each of the saga's attempts.
+TRANSIENT_PATIENCE = 20.0
+PATIENCE_BACKOFF = (0.2, 2.0)
 
 
 class BusDispatcher:
@@ -19,11 +30,39 @@ class BusDispatcher:
     Temporal retries the activity; invalid and rejected ones become results.
     """
 
-    def __init__(self, bus: MessageBus, uow_factory: UnitOfWorkFactory) -> None:
+    def __init__(
+        self,
+        bus: MessageBus,
+        uow_factory: UnitOfWorkFactory,
+        transient_patience: float = TRANSIENT_PATIENCE,
+    ) -> None:
         self._bus = bus
         self._uow_factory = uow_factory
+        self._transient_patience = transient_patience
 
     async def dispatch(
+        self, command: str, fields: dict[str, str], message_id: str, correlation_id: str | None
+    ) -> DispatchResult:
+        """Handle one step; a transient failure is retried here for ``transient_patience``.
+
+        The saga gives a forward step a few attempts before compensating: without
+        this patience, a database restart of 15 seconds would undo transfers.
+        """
+        deadline = time.monotonic() + self._transient_patience
+        delay = PATIENCE_BACKOFF[0]
+        while True:
+            try:
+                return await self._dispatch_once(command, fields, message_id, correlation_id)
+            except Exception as failed:
+                if classify(failed) is not Failure.TRANSIENT:
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("step %s waits for the database: %s", message_id, failed)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, PATIENCE_BACKOFF[1])
+
+    async def _dispatch_once(
         self, command: str, fields: dict[str, str], message_id: str, correlation_id: str | None
     ) -> DispatchResult:
         try:
