@@ -37,7 +37,7 @@ class FailureRouter:
         failed: Failed,
         started: float,
     ) -> None:
-        round_ = attempts_of(message)[1]
+        round_ = attempts_of(message, self._queue_name)[1]
         if command is None or not policy_of(failed.failure).retried or round_ >= len(self._delays):
             await self._dead_letter(channel, message, message_id, command, failed, started)
             return
