@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from worker.adapters.rabbitmq.dead_letters import Properties, read
+from worker.adapters.rabbitmq.retry_report import RetryReport
 from worker.commands import COMMANDS, Deposit, TransferMoney
 from worker.entrypoints.common import CliError
 from worker.entrypoints.dlq_edit import (
@@ -16,6 +18,7 @@ from worker.entrypoints.dlq_edit import (
     parse_sets,
     require_command,
 )
+from worker.entrypoints.dlq_editing import finish_edit
 
 MALFORMED = json.dumps({"account_id": "alice", "amount": "1.001", "currency": "EUR"}).encode()
 
@@ -68,7 +71,9 @@ def test_a_body_that_is_not_json_is_fixed_in_the_editor_not_with_set() -> None:
     with pytest.raises(CliError, match=r"edit it in \$EDITOR"):
         edited_command("Deposit", broken, {"amount": "1.00"})
     text = '{"account_id": "alice", "amount": "1.00", "currency": "EUR"}'
-    assert edited_command("Deposit", broken, text).amount == "1.00"
+    assert edited_command("Deposit", broken, text) == Deposit(
+        account_id="alice", amount="1.00", currency="EUR"
+    )
 
 
 def test_editor_text_that_is_not_json_is_refused() -> None:
@@ -95,3 +100,14 @@ def test_an_editor_that_fails_sends_nothing(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("VISUAL", "false")
     with pytest.raises(CliError, match="exited with 1; nothing was sent"):
         open_editor("{}")
+
+
+def test_an_edit_answered_as_a_duplicate_ends_as_changing_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    letter = read("accounts.commands.dlq", MALFORMED, {"dlq-id": "a1"}, Properties("m-1"))
+    answer = {"status": "accepted", "message_id": "m-1", "error": None, "duplicate": True}
+    report = RetryReport(selected=1, results=[(letter, answer)])
+    with pytest.raises(CliError, match=r"^duplicate: message id m-1 had already been processed"):
+        finish_edit(report, letter, as_json=False)
+    assert "1 accepted (1 duplicate)" in capsys.readouterr().out

@@ -9,8 +9,9 @@ from typing import Any
 
 from worker.adapters.rabbitmq import headers as h
 from worker.adapters.rabbitmq.dead_letter_groups import group, select
-from worker.adapters.rabbitmq.dead_letters import DeadLetter, Properties, read
+from worker.adapters.rabbitmq.dead_letters import DeadLetter, Properties, has_own_id, read
 from worker.adapters.rabbitmq.redelivery import redelivery
+from worker.entrypoints.dlq_views import audit_after
 
 DLQ = "accounts.commands.dlq"
 BODY = json.dumps({"account_id": "alice", "amount": "5.00", "currency": "EUR"}).encode()
@@ -120,7 +121,8 @@ def test_selection_by_group_takes_one_error_code_and_all_takes_everything() -> N
 
 
 def test_the_copy_sent_back_sheds_the_failure_record_and_keeps_the_rest_and_its_origin() -> None:
-    headers = worker_record("a1", **{"message-id": "m-1", "x-death": [], "tenant": "acme"})
+    extra: dict[str, Any] = {"message-id": "m-1", "x-death": [], "tenant": "acme"}
+    headers = worker_record("a1", **extra)
     headers.update({h.RETRY_ROUND: 3, h.RETRY_REPLY_TO: "old", "x-delivery-count": 4})
     message = redelivery(letter(headers, correlation_id="c-1"), "amq.gen-reply")
     assert message.headers == {
@@ -151,3 +153,29 @@ def test_an_edited_body_goes_back_as_json() -> None:
     found = letter(worker_record("a1"), content_type="text/plain")
     message = redelivery(found, "r", body=b'{"fixed": true}')
     assert (message.body, message.content_type) == (b'{"fixed": true}', "application/json")
+
+
+def test_a_letter_dead_lettered_for_lacking_a_message_id_has_none_of_its_own() -> None:
+    made_up = letter(worker_record("a1", code="missing_message_id"), message_id="4f1c0d9e")
+    assert made_up.message_id == "4f1c0d9e", "a client library filled one in"
+    assert not has_own_id(made_up)
+    assert not has_own_id(letter(worker_record("a2"), message_id=None))
+    assert not has_own_id(letter(worker_record("a3"), message_id="x" * 256))
+    assert not has_own_id(letter(worker_record("a4"), message_id="transfer-t1/debit"))
+    assert has_own_id(letter(worker_record("a5")))
+
+
+def test_a_header_that_is_not_utf8_goes_back_in_a_form_that_can_be_published() -> None:
+    found = letter(worker_record("a1", tenant=b"\xff\xfe", nested={"raw": [b"\x80"]}))
+    headers: dict[str, Any] = dict(redelivery(found, "r").headers)
+    assert (headers["tenant"], headers["nested"]) == (bytearray(b"\xff\xfe"), {"raw": [b"\x80"]})
+    assert type(headers["tenant"]) is bytearray, "bytes compare equal, but pamqp cannot encode them"
+    assert type(headers["nested"]["raw"][0]) is bytearray
+
+
+def test_an_edit_answered_as_a_duplicate_is_recorded_as_changing_nothing() -> None:
+    answer = {"status": "accepted", "message_id": "m-1", "error": None, "duplicate": True}
+    assert audit_after(answer, edited=True)["status"] == "duplicate"
+    as_is = audit_after(answer)
+    assert (as_is["status"], as_is["duplicate"]) == ("accepted", True)
+    assert audit_after(None)["status"] == "no_outcome"

@@ -1,13 +1,18 @@
-"""The bulk retry ramps up (1, 2, 4...) and stops by itself, through hand-written fakes."""
+"""The bulk retry ramps up (1, 2, 4...), stops by itself, and never lets a letter leave
+the DLQ unrecorded: through hand-written fakes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import pytest
+from aiormq.exceptions import ChannelInvalidStateError
 
 from worker.adapters.rabbitmq.dead_letters import DeadLetter, Properties, read
-from worker.adapters.rabbitmq.dlq_retry import Answer, SendFailed, batch_sizes, retry_letters
+from worker.adapters.rabbitmq.dlq_retry import SendFailed, batch_sizes, retry_letters
+from worker.adapters.rabbitmq.retry_report import Answer, RetryInterrupted, RetryReport
+from worker.entrypoints.common import CliError
+from worker.entrypoints.dlq_report import interrupted
 
 
 def letters(count: int) -> list[DeadLetter]:
@@ -17,18 +22,29 @@ def letters(count: int) -> list[DeadLetter]:
     ]
 
 
-class FakeSender:
-    def __init__(self, refuse: str | None = None, lose_broker_at: str | None = None) -> None:
-        self.sent: list[str] = []
-        self.refuse = refuse
-        self.lose_broker_at = lose_broker_at
+class Journal(list[str]):
+    """What happened, in order, across the fakes: ``sent id-0``, ``recorded id-0``..."""
 
-    async def send_back(self, letter: DeadLetter) -> None:
+
+class FakeSender:
+    def __init__(
+        self, journal: Journal, refuse: str | None = None, lose_broker_at: str | None = None
+    ) -> None:
+        self.journal, self.refuse, self.lose_broker_at = journal, refuse, lose_broker_at
+
+    @property
+    def sent(self) -> list[str]:
+        return [entry.split()[1] for entry in self.journal if entry.startswith("sent ")]
+
+    async def send(self, letter: DeadLetter) -> None:
         if letter.id == self.refuse:
             raise SendFailed(f"the broker did not take {letter.id} back")
         if letter.id == self.lose_broker_at:
-            raise ConnectionResetError("the broker went away")
-        self.sent.append(letter.id)
+            raise ChannelInvalidStateError("the channel is closed")
+        self.journal.append(f"sent {letter.id}")
+
+    async def remove(self, letter: DeadLetter) -> None:
+        self.journal.append(f"removed {letter.id}")
 
 
 class FakeOutcomes:
@@ -51,21 +67,84 @@ class FakeOutcomes:
         ]
 
 
-class Audit:
-    def __init__(self) -> None:
-        self.records: list[tuple[str, str | None]] = []
+class FakeAudit:
+    """Records in the journal; the database refuses the records of ``refuse`` ids (their
+    outcome only, with ``only_outcomes``)."""
 
-    async def __call__(self, letter: DeadLetter, answer: Answer | None) -> None:
-        self.records.append((letter.id, answer and answer["status"]))
+    def __init__(
+        self, journal: Journal, refuse: frozenset[str] = frozenset(), only_outcomes: bool = False
+    ) -> None:
+        self.journal, self.refuse, self.only_outcomes = journal, refuse, only_outcomes
+        self.outcomes: list[tuple[str, str | None]] = []
+
+    async def sent(self, letter: DeadLetter) -> None:
+        if letter.id in self.refuse and not self.only_outcomes:
+            raise CliError(f"the audit record of dlq.retry {letter.id} could not be written")
+        self.journal.append(f"recorded {letter.id}")
+
+    async def outcome(self, letter: DeadLetter, answer: Answer | None) -> None:
+        if letter.id in self.refuse:
+            raise CliError(f"the outcome of {letter.id} could not be written")
+        self.outcomes.append((letter.id, answer["status"] if answer else None))
+
+
+async def retry(
+    count: int,
+    sender: FakeSender | None = None,
+    outcomes: FakeOutcomes | None = None,
+    audit: FakeAudit | None = None,
+) -> RetryReport:
+    journal = Journal()
+    return await retry_letters(
+        letters(count),
+        sender or FakeSender(journal),
+        outcomes or FakeOutcomes(),
+        audit or FakeAudit(journal),
+        rate=1000,
+        watch_timeout=1,
+    )
 
 
 async def test_a_bulk_retry_sends_one_first_then_doubles_until_the_selection_is_empty() -> None:
-    sender, outcomes, audit = FakeSender(), FakeOutcomes(), Audit()
-    report = await retry_letters(letters(10), sender, outcomes, audit, rate=1000, watch_timeout=1)
+    journal = Journal()
+    sender, outcomes, audit = FakeSender(journal), FakeOutcomes(), FakeAudit(journal)
+    report = await retry(10, sender, outcomes, audit)
     assert [len(batch) for batch in outcomes.batches] == [1, 2, 4, 3]
     assert sender.sent == [f"id-{n}" for n in range(10)]
     assert (report.count("accepted"), report.left, report.stopped) == (10, 0, None)
-    assert len(audit.records) == 10
+    assert len(audit.outcomes) == 10
+
+
+async def test_each_letter_is_recorded_as_sent_after_the_confirm_and_before_its_removal() -> None:
+    journal = Journal()
+    await retry(2, FakeSender(journal), FakeOutcomes(), FakeAudit(journal))
+    assert journal == [
+        f"{step} id-{n}" for n in range(2) for step in ("sent", "recorded", "removed")
+    ]
+
+
+async def test_a_letter_whose_record_cannot_be_written_stays_in_the_dlq_and_stops_the_retry() -> (
+    None
+):
+    journal = Journal()
+    audit = FakeAudit(journal, refuse=frozenset({"id-2"}))
+    with pytest.raises(RetryInterrupted) as cut:
+        await retry(5, FakeSender(journal), FakeOutcomes(), audit)
+    assert "removed id-2" not in journal and "sent id-3" not in journal
+    report = cut.value.report
+    assert [x.id for x in report.kept] == ["id-2"]
+    assert [x.id for x in report.unwatched] == ["id-1"], "sent, recorded, removed: no outcome"
+    assert (len(report.results), report.left) == (1, 3), "id-2, id-3 and id-4"
+    assert "could not be written" in str(cut.value.error)
+
+
+async def test_an_outcome_that_cannot_be_recorded_does_not_cost_the_others_theirs() -> None:
+    journal = Journal()
+    audit = FakeAudit(journal, refuse=frozenset({"id-1"}), only_outcomes=True)
+    with pytest.raises(RetryInterrupted) as cut:
+        await retry(3, FakeSender(journal), FakeOutcomes(), audit)
+    assert audit.outcomes == [("id-0", "accepted"), ("id-2", "accepted")]
+    assert cut.value.report.left == 0, "all three went back; one outcome is unrecorded"
 
 
 def test_batches_never_exceed_the_rate() -> None:
@@ -76,42 +155,33 @@ def test_batches_never_exceed_the_rate() -> None:
 
 
 async def test_a_message_failing_again_stops_the_retry_and_leaves_the_rest_in_the_dlq() -> None:
-    outcomes = FakeOutcomes({"m-2": "invalid"})
-    audit = Audit()
-    report = await retry_letters(
-        letters(10), FakeSender(), outcomes, audit, rate=1000, watch_timeout=1
-    )
+    journal = Journal()
+    outcomes, audit = FakeOutcomes({"m-2": "invalid"}), FakeAudit(journal)
+    report = await retry(10, FakeSender(journal), outcomes, audit)
     assert [len(batch) for batch in outcomes.batches] == [1, 2]
     assert (report.sent, report.left) == (3, 7)
     assert report.stopped is not None and "failed again" in report.stopped
-    assert ("id-2", "invalid") in audit.records
+    assert ("id-2", "invalid") in audit.outcomes
 
 
 async def test_a_retrying_notice_counts_as_failing_again() -> None:
-    outcomes = FakeOutcomes({"m-0": "retrying"})
-    report = await retry_letters(
-        letters(3), FakeSender(), outcomes, Audit(), rate=1000, watch_timeout=1
-    )
+    report = await retry(3, outcomes=FakeOutcomes({"m-0": "retrying"}))
     assert (report.sent, report.count("retrying")) == (1, 1)
 
 
 async def test_no_outcome_in_time_stops_and_asks_whether_a_worker_runs() -> None:
-    audit = Audit()
-    report = await retry_letters(
-        letters(3),
-        FakeSender(),
-        FakeOutcomes(silent=frozenset({"m-0"})),
-        audit,
-        rate=1000,
-        watch_timeout=1,
-    )
+    journal = Journal()
+    audit = FakeAudit(journal)
+    outcomes = FakeOutcomes(silent=frozenset({"m-0"}))
+    report = await retry(3, FakeSender(journal), outcomes, audit)
     assert report.stopped == "no outcome within 1 s: is a worker running?"
-    assert audit.records == [("id-0", None)], "the audit says it was sent, with no outcome"
+    assert audit.outcomes == [("id-0", None)], "the audit says it was sent, with no outcome"
 
 
 async def test_a_message_the_broker_refuses_stops_the_retry_where_it_is() -> None:
-    sender, outcomes = FakeSender(refuse="id-2"), FakeOutcomes()
-    report = await retry_letters(letters(5), sender, outcomes, Audit(), rate=1000, watch_timeout=1)
+    journal = Journal()
+    sender, outcomes = FakeSender(journal, refuse="id-2"), FakeOutcomes()
+    report = await retry(5, sender, outcomes, FakeAudit(journal))
     assert sender.sent == ["id-0", "id-1"]
     assert outcomes.batches == [["m-0"], ["m-1"]], "the outcome of what was sent is awaited"
     assert (report.sent, report.left) == (2, 3)
@@ -120,21 +190,56 @@ async def test_a_message_the_broker_refuses_stops_the_retry_where_it_is() -> Non
 
 @pytest.mark.parametrize("statuses", [{}, {"m-1": "rejected"}])
 async def test_accepted_and_rejected_are_both_settled(statuses: dict[str, str]) -> None:
-    report = await retry_letters(
-        letters(3), FakeSender(), FakeOutcomes(statuses), Audit(), rate=1000, watch_timeout=1
-    )
+    report = await retry(3, outcomes=FakeOutcomes(statuses))
     assert (report.sent, report.stopped) == (3, None)
 
 
-async def test_what_went_back_is_audited_even_when_the_retry_is_cut_short() -> None:
-    audit = Audit()
-    with pytest.raises(ConnectionResetError):
-        await retry_letters(
-            letters(5),
-            FakeSender(lose_broker_at="id-2"),
-            FakeOutcomes(),
-            audit,
-            rate=1000,
-            watch_timeout=1,
-        )
-    assert audit.records == [("id-0", "accepted"), ("id-1", None)]
+async def test_a_lost_broker_ends_the_retry_with_what_went_back_already_recorded() -> None:
+    journal = Journal()
+    audit = FakeAudit(journal)
+    with pytest.raises(RetryInterrupted) as cut:
+        await retry(5, FakeSender(journal, lose_broker_at="id-2"), FakeOutcomes(), audit)
+    assert [e for e in journal if e.startswith("recorded")] == ["recorded id-0", "recorded id-1"]
+    assert audit.outcomes == [("id-0", "accepted")]
+    report = cut.value.report
+    assert ([x.id for x in report.unwatched], report.kept, report.left) == (["id-1"], [], 3)
+
+
+async def test_a_chunk_whose_time_is_up_sends_no_further_batch_and_has_not_stopped() -> None:
+    journal, checks = Journal(), iter([True, True, False])
+    outcomes = FakeOutcomes()
+    report = await retry_letters(
+        letters(10),
+        FakeSender(journal),
+        outcomes,
+        FakeAudit(journal),
+        rate=1000,
+        watch_timeout=1,
+        in_time=lambda: next(checks),
+    )
+    assert [len(batch) for batch in outcomes.batches] == [1, 2]
+    assert (report.sent, report.left, report.stopped) == (3, 7, None)
+
+
+async def test_an_interrupted_retry_ends_with_one_line_saying_what_was_sent(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    journal = Journal()
+    audit = FakeAudit(journal, refuse=frozenset({"id-3"}))
+    with pytest.raises(RetryInterrupted) as cut:
+        await retry(6, FakeSender(journal), FakeOutcomes(), audit)
+    with pytest.raises(CliError) as failed:
+        interrupted(cut.value, as_json=False)
+    line = str(failed.value)
+    assert line.startswith("stopped: the audit record of dlq.retry id-3 could not be written")
+    assert "3 sent back and recorded before that" in line
+    assert "id-3 sent back but still in the DLQ too" in line
+    assert line.endswith("3 left in the DLQ")
+    assert "sent back 4 of 6" in capsys.readouterr().out
+
+
+def test_a_broken_connection_is_named_as_such() -> None:
+    report = RetryReport(selected=2)
+    cut = RetryInterrupted(report, ChannelInvalidStateError("channel closed"))
+    with pytest.raises(CliError, match=r"^stopped: the connection to RabbitMQ broke \(channel"):
+        interrupted(cut, as_json=True)

@@ -3,7 +3,8 @@
 Looking is safe: RabbitMQ cannot peek, so each DLQ is read with ``basic.get``
 without acking and every message goes back when the command ends (see
 ``dlq_store``). Acting (retry, edit, purge) is written to the audit log, and is
-refused before anything is touched when the database cannot take the record.
+refused before anything is touched when the database cannot take the record; a
+letter leaves its DLQ only once its record is written.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import typer
 from worker.adapters.rabbitmq.dead_letter_groups import Group, group
 from worker.adapters.rabbitmq.dead_letters import DeadLetter
 from worker.entrypoints.common import load_settings, print_json, run_async
-from worker.entrypoints.dlq_actions import edit, retry
+from worker.entrypoints.dlq_actions import retry
+from worker.entrypoints.dlq_editing import edit
 from worker.entrypoints.dlq_purge import purge
 from worker.entrypoints.dlq_session import JSON, QUEUE, browsing, dead_letter_queues
 from worker.entrypoints.dlq_views import letter_json, listing_json, print_letter, print_listing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ import typer
 from aio_pika.abc import AbstractConnection
 
 from worker.adapters.audit import record_action
+from worker.adapters.orm import InboxRow
 from worker.adapters.rabbitmq.dead_letters import DeadLetter
 from worker.adapters.rabbitmq.dlq_store import DeadLetterStore, ready_counts
 from worker.adapters.rabbitmq.topology import command_queues, dead_letter_queue
@@ -22,6 +24,8 @@ from worker.entrypoints.errors import AMQP_ERRORS, DATABASE_ERRORS, amqp_failure
 QUEUE = typer.Option(None, "--queue", help="Only this command queue's DLQ (default: all).")
 JSON = typer.Option(False, "--json", help="Print JSON.")
 OPERATOR = typer.Option(None, "--operator", help="Who (default: your user name).")
+#: How the ``dlq`` commands' connections show in RabbitMQ's management UI.
+CONNECTION_NAME = "python -m worker dlq"
 
 
 def dead_letter_queues(queue: str | None) -> list[str]:
@@ -50,18 +54,53 @@ class Session:
 
 
 @asynccontextmanager
-async def browsing(settings: Settings, dlqs: Sequence[str]) -> AsyncIterator[Session]:
-    """Every message of ``dlqs``, held until the session ends (then the rest go back)."""
+async def connected(settings: Settings) -> AsyncIterator[AbstractConnection]:
+    """A connection to RabbitMQ, named for the management UI; closed quietly (a
+    broken one must not hide the error that broke it)."""
     try:
-        connection = await aio_pika.connect(settings.amqp_url, timeout=10)
+        connection = await aio_pika.connect(
+            settings.amqp_url, timeout=10, client_properties={"connection_name": CONNECTION_NAME}
+        )
     except AMQP_ERRORS as error:
         raise amqp_failure(error, settings.amqp_url) from error
-    async with connection:
-        counts = await ready_counts(connection, dlqs)
-        if not counts:
-            fail(f"no {' or '.join(dlqs)} queue yet: has the worker started once?")
+    try:
+        yield connection
+    finally:
+        with contextlib.suppress(Exception):
+            await connection.close()
+
+
+async def present(connection: AbstractConnection, dlqs: Sequence[str]) -> dict[str, int]:
+    """How many messages are ready in each of ``dlqs``; one error line if none exists."""
+    counts = await ready_counts(connection, dlqs)
+    if not counts:
+        fail(f"no {' or '.join(dlqs)} queue yet: has the worker started once?")
+    return counts
+
+
+@asynccontextmanager
+async def browsing(settings: Settings, dlqs: Sequence[str]) -> AsyncIterator[Session]:
+    """Every message of ``dlqs``, held until the session ends (then the rest go back)."""
+    async with connected(settings) as connection:
+        counts = await present(connection, dlqs)
         async with DeadLetterStore(connection) as store:
             yield Session(connection, store, list(counts), await store.browse(counts))
+
+
+async def look(connection: AbstractConnection, dlqs: Sequence[str]) -> Session:
+    """Every message of ``dlqs`` as it is now; all of them are back in their DLQ after."""
+    counts = await present(connection, dlqs)
+    async with DeadLetterStore(connection) as store:
+        return Session(connection, store, list(counts), await store.browse(counts))
+
+
+async def processed_status(settings: Settings, message_id: str) -> str | None:
+    """How the worker answered ``message_id`` if its inbox has it (``None``: not yet)."""
+    try:
+        row = await InboxRow.get_or_none(message_id=message_id)
+    except DATABASE_ERRORS as error:
+        raise database_failure(error, settings.database_url) from error
+    return None if row is None else row.status
 
 
 async def audit(

@@ -84,12 +84,21 @@ def audit_before(letter: DeadLetter, *, full: bool) -> dict[str, Any]:
     return {"status": "dead_lettered", "error": letter.error_code, "letter": state}
 
 
-def audit_after(answer: dict[str, Any] | None) -> dict[str, Any]:
-    """What became of a letter sent back: the worker's answer (none if it never came)."""
+def audit_after(answer: dict[str, Any] | None, *, edited: bool = False) -> dict[str, Any]:
+    """What became of a letter sent back: the worker's answer (none if it never came).
+
+    A duplicate answer replays the outcome the message id already had: sent back
+    as it was, that is its outcome still; edited, the edit changed nothing.
+    """
     outcome = answer or {"status": "no_outcome"}
     error = outcome.get("error")
     code = error.get("code") if isinstance(error, dict) else None
-    return {"status": outcome.get("status"), "error": code, "outcome": answer}
+    after = {"status": outcome.get("status"), "error": code, "outcome": answer}
+    if outcome.get("duplicate"):
+        after["duplicate"] = True
+        if edited:
+            after["status"] = "duplicate"
+    return after
 
 
 def _when(moment: datetime | None) -> str:

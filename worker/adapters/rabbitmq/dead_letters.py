@@ -19,11 +19,16 @@ from typing import Any
 from aio_pika.abc import AbstractIncomingMessage
 
 from worker.adapters.rabbitmq import headers as h
+from worker.adapters.rabbitmq.envelope import SAGA_KEY
 from worker.commands import PUBLIC_COMMANDS
 
 DLQ_SUFFIX = ".dlq"
 #: Headers the broker sets on delivery: never part of a message's identity.
 VOLATILE_HEADERS = ("x-delivery-count",)
+#: Why a message had no usable message id of its own (see ``envelope``).
+NO_OWN_ID_CODES = frozenset({"missing_message_id", "invalid_message_id", "reserved_message_id"})
+NO_OWN_ID = "no message id of its own: re-send it from its source with one, or purge it"
+MAX_MESSAGE_ID = 255
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,19 @@ class DeadLetter:
     properties: Properties
     #: Which delivery of the browsing channel this is (to ack exactly that one).
     tag: int = field(default=0, compare=False)
+
+
+def has_own_id(letter: DeadLetter) -> bool:
+    """Whether the letter can go back under a message id that is truly its own.
+
+    One dead-lettered for lacking a usable id may still carry one its client
+    library made up (aiormq fills in a random ``message_id``): sent back under it,
+    it would be applied even if its sender has since re-sent it with a proper id.
+    """
+    key = letter.message_id
+    if letter.error_code in NO_OWN_ID_CODES or not key:
+        return False
+    return len(key) <= MAX_MESSAGE_ID and not SAGA_KEY.match(key)
 
 
 def jsonable(value: Any) -> Any:

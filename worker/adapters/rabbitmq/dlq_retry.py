@@ -5,20 +5,24 @@ that fail again. So the first message goes alone and its outcome is awaited; the
 batches of 2, 4, 8... (never more than ``rate`` a second). As soon as a message
 fails again (``invalid``, or ``retrying`` for a delayed retry), or no outcome comes
 back in time, it stops; what was not sent stays in the DLQ.
+
+Each letter goes back in three steps: the copy is published and confirmed by the
+broker; the audit record that it was sent (with the whole letter) is written;
+only then is the DLQ copy removed. If the record cannot be written the DLQ copy
+stays (a duplicate, which the worker's inbox absorbs) and the retry stops: no
+letter ever leaves the DLQ unrecorded. Its outcome is a second record.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol
 
 from worker.adapters.rabbitmq.dead_letters import DeadLetter
+from worker.adapters.rabbitmq.retry_report import Answer, RetryInterrupted, RetryReport
 
-Answer = dict[str, Any]
 FAILED_AGAIN = frozenset({"invalid", "retrying"})
 MAX_BATCH = 256
 
@@ -28,8 +32,11 @@ class SendFailed(Exception):
 
 
 class Sender(Protocol):
-    async def send_back(self, letter: DeadLetter) -> None:
-        """Publish the copy, wait for the broker's confirm, then remove the DLQ copy."""
+    async def send(self, letter: DeadLetter) -> None:
+        """Publish the copy and wait for the broker's confirm; ``SendFailed`` if refused."""
+
+    async def remove(self, letter: DeadLetter) -> None:
+        """Remove the DLQ copy."""
 
 
 class Outcomes(Protocol):
@@ -37,29 +44,12 @@ class Outcomes(Protocol):
         """The next answer for each id (in order), ``None`` for those none came for."""
 
 
-Recorder = Callable[[DeadLetter, Answer | None], Awaitable[None]]
+class Audit(Protocol):
+    async def sent(self, letter: DeadLetter) -> None:
+        """Record that the letter went back; raise if the record cannot be written."""
 
-
-@dataclass
-class RetryReport:
-    selected: int
-    results: list[tuple[DeadLetter, Answer | None]] = field(default_factory=list)
-    stopped: str | None = None
-
-    def count(self, *statuses: str) -> int:
-        return sum(1 for _, answer in self.results if answer and answer["status"] in statuses)
-
-    @property
-    def sent(self) -> int:
-        return len(self.results)
-
-    @property
-    def left(self) -> int:
-        return self.selected - self.sent
-
-    @property
-    def unanswered(self) -> int:
-        return sum(1 for _, answer in self.results if answer is None)
+    async def outcome(self, letter: DeadLetter, answer: Answer | None) -> None:
+        """Record what became of it (``None``: no outcome in time)."""
 
 
 def batch_sizes(rate: float) -> Iterator[int]:
@@ -102,31 +92,38 @@ async def retry_letters(
     letters: Sequence[DeadLetter],
     sender: Sender,
     outcomes: Outcomes,
-    record: Recorder,
+    audit: Audit,
     *,
     rate: float,
     watch_timeout: float,
+    report: RetryReport | None = None,
+    in_time: Callable[[], bool] = lambda: True,
     advance: Callable[[int], None] = lambda n: None,
 ) -> RetryReport:
-    """Send ``letters`` back batch by batch; each sent one is recorded with its outcome."""
-    report = RetryReport(len(letters))
+    """Send ``letters`` back batch by batch, adding to ``report``.
+
+    Stops (``report.stopped``) when one fails again or none answers in time; ends,
+    not stopped, before a batch when ``in_time()`` says its time is up. Anything
+    else going wrong raises ``RetryInterrupted`` with the report so far.
+    """
+    report = report or RetryReport(len(letters))
     pacer, position = Pacer(rate), 0
     for size in batch_sizes(rate):
-        batch: Sequence[DeadLetter] = letters[position : position + size]
-        sent: list[DeadLetter] = []
-        if not batch:
+        batch = letters[position : position + size]
+        if not batch or not in_time():
             break
+        sent: list[DeadLetter] = []
         try:
-            report.stopped = await _send(batch, sender, pacer, sent)
+            report.stopped = await _send(batch, sender, audit, pacer, sent, report)
             answers = await outcomes.wait([x.message_id or "" for x in sent], watch_timeout)
-        except BaseException:  # interrupted (Ctrl-C) or the broker went away
-            await _record_unanswered(sent, record)
-            raise
-        position += len(sent)
-        for letter, answer in zip(sent, answers, strict=True):
-            await record(letter, answer)
-            report.results.append((letter, answer))
-        advance(len(sent))
+            report.results.extend(zip(sent, answers, strict=True))
+            sent, settled = [], sent
+            await _record_outcomes(settled, answers, audit)
+        except Exception as error:
+            report.unwatched.extend(sent)
+            raise RetryInterrupted(report, error) from error
+        position += len(settled)
+        advance(len(settled))
         report.stopped = report.stopped or _failure(answers, watch_timeout)
         if report.stopped:
             break
@@ -134,22 +131,39 @@ async def retry_letters(
 
 
 async def _send(
-    batch: Sequence[DeadLetter], sender: Sender, pacer: Pacer, sent: list[DeadLetter]
+    batch: Sequence[DeadLetter],
+    sender: Sender,
+    audit: Audit,
+    pacer: Pacer,
+    sent: list[DeadLetter],
+    report: RetryReport,
 ) -> str | None:
-    """Send the batch, appending to ``sent``; why it stopped early, if it did."""
+    """Send, record and remove each letter, appending to ``sent``; why it stopped early."""
     for letter in batch:
         await pacer.wait()
         try:
-            await sender.send_back(letter)
+            await sender.send(letter)
         except SendFailed as error:
             return str(error)
+        try:
+            await audit.sent(letter)  # before the removal: never gone unrecorded
+            await sender.remove(letter)
+        except BaseException:
+            report.kept.append(letter)
+            raise
         sent.append(letter)
     return None
 
 
-async def _record_unanswered(sent: Sequence[DeadLetter], record: Recorder) -> None:
-    """What went back is in the audit log even when the command is cut short; the
-    error that cut it short is the one reported."""
-    with contextlib.suppress(Exception):
-        for letter in sent:
-            await record(letter, None)
+async def _record_outcomes(
+    letters: Sequence[DeadLetter], answers: Sequence[Answer | None], audit: Audit
+) -> None:
+    """Record every outcome it can; then raise the first failure, if any."""
+    failure: Exception | None = None
+    for letter, answer in zip(letters, answers, strict=True):
+        try:
+            await audit.outcome(letter, answer)
+        except Exception as error:
+            failure = failure or error
+    if failure is not None:
+        raise failure

@@ -6,24 +6,29 @@ its channel. A message is removed by acking its delivery; closing the channel
 makes the broker return every other one to its queue, so a look takes nothing
 away. While a store is open, nobody else (another operator's command) sees the
 messages it holds; they reappear when it closes (their ``x-delivery-count`` grows).
+RabbitMQ's ``consumer_timeout`` (30 min by default) covers these deliveries too:
+a store must not stay open that long (``dlq retry`` browses in chunks).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 
 from aio_pika import Message
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 from aio_pika.exceptions import ChannelClosed, DeliveryError, PublishError
+from aiormq.exceptions import ChannelInvalidStateError
 
 from worker.adapters.rabbitmq.dead_letters import DeadLetter, from_delivery
-from worker.adapters.rabbitmq.dlq_retry import Answer, SendFailed
+from worker.adapters.rabbitmq.dlq_retry import SendFailed
+from worker.adapters.rabbitmq.retry_report import Answer
 
 
 async def ready_counts(connection: AbstractConnection, names: Sequence[str]) -> dict[str, int]:
@@ -50,6 +55,7 @@ class DeadLetterStore:
         self._connection = connection
         self._channel: AbstractChannel | None = None
         self._held: dict[int, AbstractIncomingMessage] = {}
+        self._tags = itertools.count(1)
 
     async def __aenter__(self) -> DeadLetterStore:
         self._channel = await self._connection.channel(
@@ -73,25 +79,37 @@ class DeadLetterStore:
         assert self._channel is not None, "use the store as an async context manager"
         return self._channel
 
-    async def browse(self, counts: Mapping[str, int]) -> list[DeadLetter]:
-        """The messages ready in each DLQ (at most as many as ``counts`` says were
-        ready, so a busy DLQ cannot keep it reading), held until removed or closed."""
-        letters = []
+    async def browse(
+        self,
+        counts: Mapping[str, int],
+        wanted: Callable[[DeadLetter], bool] = lambda letter: True,
+        limit: int | None = None,
+    ) -> list[DeadLetter]:
+        """The ``wanted`` messages ready in each DLQ, held until removed or closed.
+
+        It reads at most as many as ``counts`` says were ready (a busy DLQ cannot
+        keep it reading), and stops at ``limit`` wanted ones; what it read but did
+        not want is held too, until the store closes.
+        """
+        letters: list[DeadLetter] = []
         for dlq, count in counts.items():
             queue = await self.channel.get_queue(dlq, ensure=False)
             for _ in range(count):
+                if limit is not None and len(letters) >= limit:
+                    return letters
                 message = await queue.get(no_ack=False, fail=False)
                 if message is None:
                     break
-                tag = len(self._held) + 1
+                tag = next(self._tags)
                 self._held[tag] = message
-                letters.append(from_delivery(message, dlq, tag))
+                letter = from_delivery(message, dlq, tag)
+                if wanted(letter):
+                    letters.append(letter)
         return letters
 
-    async def send_back(self, letter: DeadLetter, message: Message) -> None:
-        """Publish ``message`` to the letter's original queue; once the broker has
-        confirmed it, remove the DLQ copy. A crash in between leaves a duplicate,
-        which the worker's inbox answers by message id; it never loses the message."""
+    async def send(self, letter: DeadLetter, message: Message) -> None:
+        """Publish ``message`` to the letter's original queue and wait for the
+        broker's confirm; the DLQ copy stays until ``remove``."""
         try:
             await self.channel.default_exchange.publish(
                 message, routing_key=letter.original_queue, mandatory=True
@@ -101,7 +119,6 @@ class DeadLetterStore:
                 f"the broker did not take {letter.id} back to {letter.original_queue!r} "
                 f"({error}); it stays in the DLQ"
             ) from error
-        await self.remove(letter)
 
     async def remove(self, letter: DeadLetter) -> None:
         await self._held.pop(letter.tag).ack()
@@ -114,14 +131,22 @@ class OutcomeWatcher:
     def __init__(self) -> None:
         self._answers: dict[str, list[Answer]] = {}
         self._arrived = asyncio.Event()
+        self._lost: Exception | None = None
         self.queue_name = ""
 
     async def start(self, connection: AbstractConnection) -> str:
         channel = await connection.channel(publisher_confirms=False)
+        channel.close_callbacks.add(self._on_close)
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         await queue.consume(self._on_answer, no_ack=True)
         self.queue_name = queue.name
         return queue.name
+
+    def _on_close(self, channel: object, error: BaseException | None = None) -> None:
+        """No answer can come any more: say so instead of waiting for the timeout."""
+        closed = ChannelInvalidStateError("the channel of the reply queue closed")
+        self._lost = error if isinstance(error, Exception) else closed
+        self._arrived.set()
 
     async def _on_answer(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -136,9 +161,14 @@ class OutcomeWatcher:
         return all(len(self._answers.get(key, [])) >= n for key, n in needed.items())
 
     async def wait(self, message_ids: Sequence[str], seconds: float) -> list[Answer | None]:
-        """The next answer for each id, in order (a repeated id takes as many)."""
+        """The next answer for each id, in order (a repeated id takes as many).
+
+        Raises what closed the reply queue's channel, if it closed.
+        """
         needed, deadline = Counter(message_ids), time.monotonic() + seconds
         while not self._complete(needed) and (left := deadline - time.monotonic()) > 0:
+            if self._lost is not None:
+                raise self._lost
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), left)

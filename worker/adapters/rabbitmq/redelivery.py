@@ -12,11 +12,12 @@ from worker.adapters.rabbitmq.dead_letters import DeadLetter
 
 def retry_headers(letter: DeadLetter, reply_to: str) -> dict[str, Any]:
     """The original's headers (``message-id`` included) without the failure record
-    and retry bookkeeping, plus where it came from and where to report its outcome."""
+    and retry bookkeeping, plus where it came from and where to report its outcome;
+    as they can be published (a header that is not UTF-8 was read as ``bytes``)."""
     kept = {key: value for key, value in letter.headers.items() if key not in h.STRIPPED_ON_RETRY}
     kept[h.RETRIED_FROM] = letter.id
     kept[h.RETRY_REPLY_TO] = reply_to
-    return kept
+    return h.encodable_headers(kept)
 
 
 def redelivery(letter: DeadLetter, reply_to: str, body: bytes | None = None) -> Message:
