@@ -50,4 +50,5 @@ class Outcome:
             "error": None
             if self.error is None
             else {"code": self.error.code, "message": self.error.message},
+            "duplicate": self.duplicate,
         }

@@ -83,8 +83,11 @@ async def test_the_same_message_id_published_twice_is_applied_once_and_answered_
         refused = await bus.call("Withdraw", money(carol, "99.00"), message_id=f"wd-{carol}")
         refused_again = await bus.call("Withdraw", money(carol, "99.00"), message_id=f"wd-{carol}")
 
-    assert first == second == {"status": "accepted", "message_id": f"dep-{carol}", "error": None}
-    assert refused == refused_again and refused["status"] == "rejected"
+    answer = {"status": "accepted", "message_id": f"dep-{carol}", "error": None}
+    assert first == {**answer, "duplicate": False}
+    assert second == {**answer, "duplicate": True}, "the recorded answer, marked as a replay"
+    assert refused["status"] == refused_again["status"] == "rejected"
+    assert refused["error"] == refused_again["error"]
     shown = json.loads(run_cli(worker_env, "accounts", "show", carol, "--json").stdout)
     assert (shown["balance"], shown["version"]) == ("7.00", 2)
 
@@ -97,7 +100,12 @@ async def test_a_message_id_header_stands_in_for_the_property(
         outcome = await bus.call(
             "OpenAccount", open_account(dave), message_id="", headers={"message-id": f"h-{dave}"}
         )
-    assert outcome == {"status": "accepted", "message_id": f"h-{dave}", "error": None}
+    assert outcome == {
+        "status": "accepted",
+        "message_id": f"h-{dave}",
+        "error": None,
+        "duplicate": False,
+    }
 
 
 def test_the_cli_sends_waits_and_exits_by_outcome(

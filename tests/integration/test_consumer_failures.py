@@ -231,7 +231,12 @@ async def test_a_delayed_retry_survives_a_consumer_restart_and_the_operator_hear
 
     assert notice["status"] == "retrying"
     assert notice["error"]["code"] == "handler_failed"
-    assert outcome == {"status": "accepted", "message_id": "comes-back", "error": None}
+    assert outcome == {
+        "status": "accepted",
+        "message_id": "comes-back",
+        "error": None,
+        "duplicate": False,
+    }
     assert bus.calls == ["comes-back"] * 3
 
 

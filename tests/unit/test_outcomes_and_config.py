@@ -19,6 +19,7 @@ def test_an_accepted_outcome_serialises_with_a_null_error() -> None:
         "status": "accepted",
         "message_id": "msg-1",
         "error": None,
+        "duplicate": False,
     }
 
 
@@ -29,6 +30,7 @@ def test_a_rejected_outcome_serialises_its_error_code_and_message() -> None:
         "status": "rejected",
         "message_id": "msg-2",
         "error": {"code": "insufficient_funds", "message": "account acc-1 holds 1.00 EUR"},
+        "duplicate": False,
     }
 
 
@@ -39,6 +41,7 @@ def test_an_invalid_outcome_serialises_its_error_code_and_message() -> None:
         "status": "invalid",
         "message_id": "msg-3",
         "error": {"code": "schema_validation_failed", "message": "Deposit: amount: required"},
+        "duplicate": False,
     }
 
 
@@ -51,23 +54,23 @@ def test_an_invalid_outcome_serialises_its_error_code_and_message() -> None:
     ],
     ids=["accepted", "rejected", "invalid"],
 )
-def test_the_json_shape_has_exactly_three_keys_and_survives_a_json_round_trip(
+def test_the_json_shape_has_exactly_four_keys_and_survives_a_json_round_trip(
     outcome: Outcome,
 ) -> None:
     body = outcome.to_json()
 
-    assert set(body) == {"status", "message_id", "error"}
+    assert set(body) == {"status", "message_id", "error", "duplicate"}
     assert json.loads(json.dumps(body)) == body
 
 
-def test_a_duplicate_serialises_exactly_like_the_original_answer() -> None:
+def test_a_duplicate_serialises_like_the_original_answer_marked_as_a_replay() -> None:
     original = Outcome.rejected("msg-4", "account_closed", "account acc-1 is closed")
 
     duplicate = original.as_duplicate()
 
     assert duplicate.duplicate is True
     assert original.duplicate is False
-    assert duplicate.to_json() == original.to_json()
+    assert duplicate.to_json() == {**original.to_json(), "duplicate": True}
     assert (duplicate.status, duplicate.message_id, duplicate.error) == (
         original.status,
         original.message_id,
