@@ -51,6 +51,7 @@ def bootstrap(
         poll_interval=settings.outbox_poll_interval,
         is_postgres=not settings.is_sqlite,
         before_publish={TRANSFER_REQUESTED: SagaStarter(temporal, settings.temporal_task_queue)},
+        crash_after_publish=settings.test_crash_after_publish,
     )
     bus = MessageBus(uow_factory, COMMAND_HANDLERS, on_events_committed=relay.wake)
     sagas = None

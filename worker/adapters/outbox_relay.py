@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -43,8 +44,12 @@ class OutboxRelay:
         poll_interval: float,
         is_postgres: bool,
         before_publish: Mapping[str, Callable[[OutboxRow], Awaitable[None]]] | None = None,
+        crash_after_publish: str | None = None,
     ) -> None:
         self._before_publish = dict(before_publish or {})
+        #: Test hook (TEST_CRASH_AFTER_PUBLISH): exit hard once the broker confirmed
+        #: this event id, before it is marked as sent.
+        self._crash_after_publish = crash_after_publish
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._is_postgres = is_postgres
@@ -127,6 +132,8 @@ class OutboxRelay:
                 except Exception as error:  # TimeoutError included: this stream waits
                     log.warning("event %s not published, will retry: %s", row.event_id, error)
                     break
+                if row.event_id == self._crash_after_publish:
+                    os._exit(75)
                 sent.append(row.id)
             return sent
 

@@ -1,0 +1,108 @@
+"""The figures of each scenario: what was sent and what became of it, as a table and as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from tests.faults.report import Report
+
+ROOT = Path(__file__).resolve().parents[2]
+JSON_PATH = ROOT / ".data" / "faults.json"
+
+
+@dataclass(frozen=True)
+class Figures:
+    scenario: str
+    sent: int
+    applied: int
+    rejected: int
+    dead_lettered: int
+    lost: int
+    duplicated: int
+    unexpected: int
+    violations: int
+    kills: int
+    restarts: int
+    seconds: float
+    seed: int | None = None
+    #: What ``python -m worker check --json`` said at the end: ok, failed or skipped.
+    check: str = "skipped"
+
+    @classmethod
+    def of(
+        cls,
+        scenario: str,
+        report: Report,
+        *,
+        kills: int,
+        restarts: int,
+        seconds: float,
+        seed: int | None = None,
+        check: dict[str, object] | None = None,
+    ) -> Figures:
+        return cls(
+            scenario=scenario,
+            sent=report.sent,
+            applied=report.count("accepted"),
+            rejected=report.count("rejected"),
+            dead_lettered=report.count("dead"),
+            lost=len(report.lost),
+            duplicated=len(report.duplicated),
+            unexpected=len(report.unexpected),
+            violations=len(report.violations),
+            kills=kills,
+            restarts=restarts,
+            seconds=round(seconds, 1),
+            seed=seed,
+            check="skipped" if check is None else "ok" if check.get("ok") is True else "failed",
+        )
+
+
+#: Every scenario run in this process, in order (the pytest summary and the soak read it).
+RECORDED: list[Figures] = []
+
+HEADERS = {
+    "scenario": "scenario",
+    "sent": "sent",
+    "applied": "applied",
+    "rejected": "rejected",
+    "dead_lettered": "DLQ",
+    "lost": "lost",
+    "duplicated": "twice",
+    "unexpected": "unexpected",
+    "violations": "violations",
+    "kills": "kills",
+    "restarts": "restarts",
+    "seconds": "seconds",
+}
+
+
+def table(rows: list[Figures]) -> str:
+    """A plain-text table, one row per scenario, with a total row."""
+    names = list(HEADERS)
+    cells = [[HEADERS[name] for name in names]]
+    cells += [[str(getattr(row, name)) for name in names] for row in rows]
+    if len(rows) > 1:
+        totals = [sum(getattr(row, name) for row in rows) for name in names[1:]]
+        cells.append(["total", *(str(round(t, 1)) for t in totals)])
+    widths = [max(len(line[i]) for line in cells) for i in range(len(names))]
+
+    def line(values: list[str]) -> str:
+        first = values[0].ljust(widths[0])
+        return "  ".join(
+            [first, *(v.rjust(w) for v, w in zip(values[1:], widths[1:], strict=True))]
+        )
+
+    rendered = [line(cells[0]), line(["-" * w for w in widths])]
+    return "\n".join(rendered + [line(values) for values in cells[1:]])
+
+
+def save(rows: list[Figures], path: Path = JSON_PATH) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = [f.name for f in fields(Figures)]
+    path.write_text(
+        json.dumps({"columns": columns, "scenarios": [asdict(r) for r in rows]}, indent=2)
+    )
+    return path

@@ -1,0 +1,135 @@
+"""Publishers: one that never gives up (aio-pika), one that can send no message id (pika)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+
+import aio_pika
+import pika  # type: ignore[import-untyped]
+from aio_pika.abc import AbstractChannel, AbstractConnection
+from aio_pika.exceptions import AMQPError
+
+from tests.faults.traffic import REF_HEADER, Ledger, Planned
+
+RECONNECT_DELAY = 0.5
+#: What a publish raises while the broker is away (aio-pika says RuntimeError for
+#: a connection closed under it).
+RETRYABLE = (AMQPError, OSError, TimeoutError, RuntimeError)
+
+
+class Publisher:
+    """Publishes with confirms and ``mandatory``; on any failure reconnects and sends again.
+
+    That is what a careful client does: the same message id again, so a copy the
+    broker had in fact taken is answered from the inbox.
+    """
+
+    def __init__(self, amqp_url: str, ledger: Ledger) -> None:
+        self._url = amqp_url
+        self._ledger = ledger
+        self._connection: AbstractConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> Publisher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+    async def _open_channel(self) -> AbstractChannel:
+        async with self._lock:
+            if self._channel is None or self._channel.is_closed:
+                if self._connection is None or self._connection.is_closed:
+                    self._connection = await aio_pika.connect(self._url)
+                self._channel = await self._connection.channel(publisher_confirms=True)
+            return self._channel
+
+    async def _forget(self, channel: AbstractChannel | None) -> None:
+        """Drop a connection that failed (unless another task already replaced it)."""
+        async with self._lock:
+            if channel is None or channel is not self._channel:
+                return
+            connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def publish(self, message: Planned, timeout: float = 120) -> None:
+        """Publish one copy, retrying until the broker confirms it or ``timeout`` passes."""
+        self._ledger.planned.setdefault(message.ref, message)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            channel = None
+            try:
+                channel = await self._open_channel()
+                await self._publish_once(channel, message)
+            except RETRYABLE:
+                await self._forget(channel)
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(RECONNECT_DELAY)
+                continue
+            self._ledger.confirmed.add(message.ref)
+            self._ledger.publishes += 1
+            return
+
+    async def _publish_once(self, channel: AbstractChannel, message: Planned) -> None:
+        amqp = aio_pika.Message(
+            message.body,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            message_id=message.message_id,
+            headers={REF_HEADER: message.ref, **message.headers},
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        if message.queue is not None:
+            exchange = channel.default_exchange
+            routing_key = message.queue
+        else:
+            exchange = await channel.get_exchange("commands", ensure=False)
+            routing_key = message.command
+        await asyncio.wait_for(exchange.publish(amqp, routing_key=routing_key), 10)
+
+    async def publish_all(self, messages: Iterable[Planned], concurrency: int = 16) -> None:
+        """Publish in order, ``concurrency`` unconfirmed at a time."""
+        slots = asyncio.Semaphore(concurrency)
+
+        async def one(message: Planned) -> None:
+            async with slots:
+                await self.publish(message)
+
+        await asyncio.gather(*(one(m) for m in messages))
+
+
+def publish_with_pika(amqp_url: str, ledger: Ledger, messages: Iterable[Planned]) -> None:
+    """Publish in order with plain pika (blocking: run it in a thread).
+
+    aio-pika (aiormq) gives every confirmed publish a message id of its own; pika
+    can send a message with none at all.
+    """
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        for message in ledger.plan(messages):
+            properties = pika.BasicProperties(
+                content_type=message.content_type,
+                content_encoding=message.content_encoding,
+                message_id=message.message_id,
+                headers={REF_HEADER: message.ref, **message.headers},
+                delivery_mode=2,
+            )
+            if message.queue is not None:
+                channel.basic_publish("", message.queue, message.body, properties, mandatory=True)
+            else:
+                channel.basic_publish(
+                    "commands", message.command, message.body, properties, mandatory=True
+                )
+            ledger.confirmed.add(message.ref)
+            ledger.publishes += 1
+    finally:
+        connection.close()

@@ -1,0 +1,160 @@
+"""Soak mode: the suite's faults combined at random, round after round, for a given time.
+
+One environment for the whole soak (a vhost, a database, its own Temporal dev
+server), two command workers and a saga worker. Each round sends a random mix
+(sometimes every message twice and shuffled, sometimes with bad input) while a
+random set of faults strikes, then waits until everything settled and checks it
+all again: lost 0, applied twice 0, money adds up, ``worker check`` happy. The
+first round that fails stops the soak.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import subprocess
+import time
+from dataclasses import dataclass
+
+from tests.faults import chaos
+from tests.faults.bad_input import all_cases
+from tests.faults.environment import Environment
+from tests.faults.figures import Figures, table
+from tests.faults.publishers import publish_with_pika
+from tests.faults.report import Report
+from tests.faults.scenarios import Run, worker_check
+from tests.faults.traffic import Planned
+from tests.faults.workloads import mixed, new_id, twice_out_of_order
+from worker.adapters.temporal.devserver import DevServer
+
+#: Faults that stop a server of the whole machine (other users of it notice).
+MACHINE_WIDE = ("rabbitmq", "postgres")
+FAULTS = ("kill-commands", "kill-sagas", "temporal", "crash-after-commit", *MACHINE_WIDE)
+WORKERS = {"commands-1": "commands", "commands-2": "commands", "sagas": "sagas"}
+
+
+@dataclass
+class Round:
+    number: int
+    faults: list[str]
+    messages: list[Planned]
+    bad: list[Planned]
+    twice: bool
+
+    @property
+    def label(self) -> str:
+        shape = "x2 shuffled" if self.twice else "mixed"
+        extras = f" +{len(self.bad)} bad" if self.bad else ""
+        faults = ",".join(self.faults) or "-"
+        return f"soak {self.number}: {len(self.messages)} {shape}{extras} | {faults}"
+
+
+def plan_round(number: int, rng: random.Random, accounts: list[str], allowed: list[str]) -> Round:
+    faults = sorted(rng.sample(allowed, rng.randint(0, min(3, len(allowed)))))
+    messages = mixed(rng, accounts, rng.randint(200, 1000), transfers=0.05)
+    bad = []
+    if rng.random() < 0.3:
+        bad = rng.sample(all_cases(accounts[0]), 4)
+    return Round(number, faults, messages, bad, twice=rng.random() < 0.3)
+
+
+def crash_after_commit(run: Run, message_id: str) -> chaos.Fault:
+    """Restart a command worker with the commit hook, wait for its exit, restart it plain.
+
+    The other command worker may take that message instead: then, after a while,
+    this one is simply killed.
+    """
+
+    async def fault() -> None:
+        await run.cluster.kill("commands-1")
+        await run.cluster.restart("commands-1", {"TEST_CRASH_AFTER_COMMIT": message_id})
+        try:
+            await run.cluster.wait_exit("commands-1", timeout=10)
+        except subprocess.TimeoutExpired:
+            await run.cluster.kill("commands-1")
+        await run.cluster.restart("commands-1", {})
+
+    return fault
+
+
+def faults_of(spec: Round, run: Run, temporal: DevServer) -> list[chaos.Fault]:
+    rng, cluster = run.rng, run.cluster
+    makers = {
+        "kill-commands": lambda: chaos.kill_at_random(
+            cluster, rng, ["commands-1", "commands-2"], times=rng.randint(1, 3)
+        ),
+        "kill-sagas": lambda: chaos.kill_at_random(cluster, rng, ["sagas"], times=1),
+        "temporal": lambda: chaos.restart_temporal(temporal, after=rng.uniform(0.5, 3)),
+        "crash-after-commit": lambda: crash_after_commit(
+            run, rng.choice([m for m in spec.messages if m.message_id]).message_id or ""
+        ),
+        "rabbitmq": lambda: chaos.restart_rabbitmq(after=rng.uniform(0.2, 2)),
+        "postgres": lambda: chaos.postgres_outage(rng.uniform(0.2, 2), rng.uniform(5, 15)),
+    }
+    return [makers[name]() for name in spec.faults]
+
+
+async def play(spec: Round, run: Run, temporal: DevServer) -> None:
+    order = twice_out_of_order(spec.messages, run.rng) if spec.twice else spec.messages
+
+    async def traffic() -> None:
+        await asyncio.gather(
+            run.publish(order),
+            asyncio.to_thread(publish_with_pika, run.env.amqp_url, run.ledger, spec.bad),
+        )
+
+    await chaos.unleash(traffic(), faults_of(spec, run, temporal))
+
+
+async def soak(
+    env: Environment, temporal: DevServer, seconds: float, seed: int, allowed: list[str]
+) -> tuple[list[Figures], bool]:
+    """Rounds until ``seconds`` passed or one fails; their figures, and whether all held."""
+    run = Run.new("soak", env, seed)
+    await asyncio.gather(*(run.cluster.start(n, role=r) for n, r in WORKERS.items()))
+    accounts = [new_id("soak") for _ in range(16)]
+    await run.prepare(accounts)
+    results: list[Figures] = []
+    deadline = time.monotonic() + seconds
+    failure = None
+    try:
+        while time.monotonic() < deadline:
+            spec = plan_round(len(results) + 1, run.rng, accounts, allowed)
+            figures, report = await one_round(spec, run, temporal)
+            results.append(figures)
+            print(table([figures]).splitlines()[-1], flush=True)
+            failure = verdict(report, run, env)
+            if failure:
+                print(failure, flush=True)
+                break
+    finally:
+        await run.cluster.stop()
+    return results, failure is None
+
+
+async def one_round(spec: Round, run: Run, temporal: DevServer) -> tuple[Figures, Report]:
+    started, kills, restarts = time.monotonic(), run.cluster.kills, run.cluster.restarts
+    before = set(run.ledger.confirmed)
+    await play(spec, run, temporal)
+    report = await run.checker.settle(240)
+    run.check = await asyncio.to_thread(worker_check, run.env)
+    this_round = report.only(run.ledger.confirmed - before)
+    figures = Figures.of(
+        spec.label,
+        this_round,
+        kills=run.cluster.kills - kills,
+        restarts=run.cluster.restarts - restarts,
+        seconds=time.monotonic() - started,
+        seed=run.seed,
+        check=run.check,
+    )
+    return figures, report
+
+
+def verdict(report: Report, run: Run, env: Environment) -> str | None:
+    """Why the soak must stop, or None when everything holds."""
+    if not report.ok:
+        return f"FAILED (seed {run.seed}, logs in {env.log_dir}):\n{report.summary()}"
+    if run.check is not None and run.check.get("ok") is not True:
+        return f"FAILED: worker check: {run.check}"
+    return None

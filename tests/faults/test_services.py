@@ -1,0 +1,61 @@
+"""Scenarios 3 and 4: RabbitMQ restarted and PostgreSQL stopped for 15 s, mid-stream.
+
+Both stop a server of the whole machine: every other test run on it fails meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tests.faults.chaos import consumers_on, postgres_outage, restart_rabbitmq
+from tests.faults.environment import Environment
+from tests.faults.scenarios import Run
+from tests.faults.workloads import mixed, new_id
+
+pytestmark = pytest.mark.faults
+
+
+async def consumers_back(vhost: str, queues: list[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    for queue in queues:
+        while await asyncio.to_thread(consumers_on, vhost, queue) != 1:
+            assert time.monotonic() < deadline, f"no consumer on {queue} within {timeout}s"
+            await asyncio.sleep(0.5)
+
+
+async def test_a_broker_restart_mid_stream_loses_nothing_and_the_consumers_come_back(
+    env: Environment,
+) -> None:
+    run = Run.new("3 RabbitMQ restarted", env)
+    accounts = [new_id("acc") for _ in range(8)]
+    worker = await run.cluster.start("worker")
+    await run.prepare(accounts)
+
+    messages = mixed(run.rng, accounts, 1000, transfers=0.02)
+    await run.storm(messages, [restart_rabbitmq(after=0.2)])
+    await asyncio.to_thread(worker.wait_for_log, "ready:", 2, 60)
+    await consumers_back(env.vhost, ["accounts.commands", "transfers.commands"])
+
+    report = await run.finish()
+    run.assert_sound(report)
+    assert "lost the broker connection" in worker.log()
+
+
+async def test_postgres_down_for_fifteen_seconds_mid_stream_dead_letters_nothing(
+    env: Environment,
+) -> None:
+    run = Run.new("4 PostgreSQL down 15 s", env)
+    accounts = [new_id("acc") for _ in range(8)]
+    worker = await run.cluster.start("worker")
+    await run.prepare(accounts)
+
+    messages = mixed(run.rng, accounts, 1000, transfers=0.02)
+    await run.storm(messages, [postgres_outage(after=0.2, seconds=15)])
+
+    report = await run.finish(timeout=120)
+    run.assert_sound(report)
+    assert report.count("dead") == 0, "nothing dead-lettered for an outage alone"
+    assert "transient" in worker.log(), "the outage was seen, and waited out"
