@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.services import create_database, drop_database, pg_url, rabbit_url
+from tests.services import create_database, drop_database, pg_url, private_vhost
 from worker.adapters.temporal.devserver import DevServer, free_port
 
 RUN_ID = uuid.uuid4().hex[:8]
@@ -24,14 +24,8 @@ RUN_ID = uuid.uuid4().hex[:8]
 @pytest.fixture(scope="session")
 def amqp_url() -> Iterator[str]:
     """An AMQP URL on a fresh vhost of the local broker."""
-    vhost = f"test-{RUN_ID}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-        check=True,
-    )
-    yield rabbit_url(vhost)
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+    with private_vhost(f"test-{RUN_ID}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

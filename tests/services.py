@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sysconfig
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,6 +19,31 @@ AMQP_BASE_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:56
 
 def rabbit_url(vhost: str) -> str:
     return AMQP_BASE_URL.rstrip("/") + "/" + quote(vhost, safe="")
+
+
+def add_vhost(vhost: str) -> str:
+    """Create ``vhost`` on the local broker for the guest user; return its AMQP URL."""
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+    )
+    return rabbit_url(vhost)
+
+
+def delete_vhost(vhost: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
+
+
+@contextmanager
+def private_vhost(vhost: str) -> Iterator[str]:
+    """A vhost for the duration of the block (its URL), deleted afterwards."""
+    url = add_vhost(vhost)
+    try:
+        yield url
+    finally:
+        delete_vhost(vhost)
 
 
 def pg_url(database: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +21,14 @@ from temporalio.service import RPCError
 
 from tests.e2e.harness import BusClient, WorkerProcess, run_cli
 from tests.e2e.test_sagas import open_funded, transfer, wait_for_states
-from tests.services import create_database, drop_database, pg_url, rabbit_url
+from tests.services import (
+    add_vhost,
+    create_database,
+    delete_vhost,
+    drop_database,
+    pg_url,
+    rabbit_url,
+)
 from worker.adapters.temporal.devserver import free_port
 
 pytestmark = pytest.mark.e2e
@@ -33,11 +39,7 @@ def own_env(temporal_address: str) -> Iterator[dict[str, str]]:
     """A fresh database and vhost, and a task queue nobody else polls."""
     name = uuid.uuid4().hex[:8]
     vhost, database = f"check-{name}", f"worker_check_{name}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-        check=True,
-    )
+    add_vhost(vhost)
     create_database(database)
     env = {
         "AMQP_URL": rabbit_url(vhost),
@@ -50,7 +52,7 @@ def own_env(temporal_address: str) -> Iterator[dict[str, str]]:
     assert migrated.returncode == 0, migrated.stderr
     yield env
     drop_database(database)
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+    delete_vhost(vhost)
 
 
 def check(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any]]:

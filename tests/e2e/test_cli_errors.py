@@ -14,14 +14,20 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import aio_pika
 import pytest
 
 from tests.e2e.harness import run_cli
-from tests.services import AMQP_BASE_URL, create_database, drop_database, pg_url, rabbit_url
+from tests.services import (
+    AMQP_BASE_URL,
+    create_database,
+    drop_database,
+    pg_url,
+    private_vhost,
+    rabbit_url,
+)
 from worker.adapters.rabbitmq.topology import COMMANDS_EXCHANGE, declare_all
 
 pytestmark = pytest.mark.e2e
@@ -57,19 +63,6 @@ def base_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
 
 
-@contextmanager
-def _vhost(name: str) -> Iterator[str]:
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-        check=True,
-    )
-    try:
-        yield rabbit_url(name)
-    finally:
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], check=False)
-
-
 async def _declare_topology(url: str) -> None:
     connection = await aio_pika.connect(url)
     async with connection:
@@ -93,14 +86,14 @@ async def _declare_full_queue(url: str) -> None:
 @pytest.fixture(scope="module")
 def unanswered_amqp_url() -> Iterator[str]:
     """A vhost with the worker's topology and no worker: nobody ever replies."""
-    with _vhost(f"cli-errors-quiet-{uuid.uuid4().hex[:8]}") as url:
+    with private_vhost(f"cli-errors-quiet-{uuid.uuid4().hex[:8]}") as url:
         asyncio.run(_declare_topology(url))
         yield url
 
 
 @pytest.fixture(scope="module")
 def refusing_amqp_url() -> Iterator[str]:
-    with _vhost(f"cli-errors-full-{uuid.uuid4().hex[:8]}") as url:
+    with private_vhost(f"cli-errors-full-{uuid.uuid4().hex[:8]}") as url:
         asyncio.run(_declare_full_queue(url))
         yield url
 
@@ -294,7 +287,7 @@ def test_a_nack_says_the_broker_refused_the_message(
 
 def test_an_unroutable_command_says_so(base_env: dict[str, str]) -> None:
     """A vhost without the worker's topology: the commands exchange is missing."""
-    with _vhost(f"cli-errors-empty-{uuid.uuid4().hex[:8]}") as url:
+    with private_vhost(f"cli-errors-empty-{uuid.uuid4().hex[:8]}") as url:
         result = run_cli({**base_env, "AMQP_URL": url}, *DEPOSIT)
 
         assert_one_error_line(result, 1, "has the worker started once?")

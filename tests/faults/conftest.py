@@ -11,14 +11,13 @@ import pytest
 
 from tests.faults.environment import (
     Environment,
-    add_vhost,
     delete_vhost,
     environment,
     migrated_database,
     own_temporal,
 )
 from tests.faults.figures import RECORDED, save, table
-from tests.services import drop_database
+from tests.services import add_vhost, drop_database
 from worker.adapters.temporal.devserver import DevServer
 
 

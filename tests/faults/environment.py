@@ -21,7 +21,14 @@ from pathlib import Path
 import asyncpg
 
 from tests.faults.broker import empty_vhost
-from tests.services import PG_ADMIN_URL, create_database, drop_database, pg_url, rabbit_url
+from tests.services import (
+    PG_ADMIN_URL,
+    add_vhost,
+    create_database,
+    drop_database,
+    pg_url,
+    rabbit_url,
+)
 from worker.adapters.temporal.devserver import DevServer, free_port
 from worker.config import parse_delays
 
@@ -71,11 +78,6 @@ class Environment:
 
 def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True)
-
-
-def add_vhost(vhost: str) -> None:
-    rabbitmqctl("add_vhost", vhost)
-    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
 
 
 def delete_vhost(vhost: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.expressions import F
 
 from tests.fakes import FakeUnitOfWorkFactory
-from tests.services import rabbit_url
+from tests.services import private_vhost
 from worker.adapters import database
 from worker.adapters.orm import AccountRow, OutboxRow
 from worker.adapters.tortoise_uow import tortoise_uow_factory
@@ -99,11 +98,5 @@ async def backend(
 @pytest.fixture(scope="module")
 def vhost_url() -> Iterator[str]:
     """A vhost of the module's own, for tests that need the fixed queue names to themselves."""
-    vhost = f"test-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-        check=True,
-    )
-    yield rabbit_url(vhost)
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+    with private_vhost(f"test-{uuid.uuid4().hex[:8]}") as url:
+        yield url

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
 
@@ -13,7 +12,7 @@ from aio_pika.abc import AbstractChannel
 
 from domain.accounts import Account
 from domain.money import Money
-from tests.services import rabbit_url
+from tests.services import private_vhost
 from worker.adapters import database
 from worker.adapters.orm import OutboxRow
 from worker.adapters.outbox_relay import OutboxRelay
@@ -36,17 +35,12 @@ async def postgres(database_url: str) -> AsyncIterator[None]:
 @pytest.fixture
 async def bare_vhost() -> AsyncIterator[AbstractChannel]:
     """A vhost where ``domain-events`` exists without the worker's alternate exchange."""
-    vhost = f"relay-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True
-    )
-    connection = await aio_pika.connect(rabbit_url(vhost))
-    channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-    await channel.declare_exchange(topology.EVENTS_EXCHANGE, ExchangeType.TOPIC, durable=True)
-    yield channel
-    await connection.close()
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+    with private_vhost(f"relay-{uuid.uuid4().hex[:8]}") as url:
+        connection = await aio_pika.connect(url)
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        await channel.declare_exchange(topology.EVENTS_EXCHANGE, ExchangeType.TOPIC, durable=True)
+        yield channel
+        await connection.close()
 
 
 async def commit_deposits(account_id: str, count: int) -> None:
