@@ -149,3 +149,16 @@ async def test_check_refuses_a_database_that_is_not_there(tmp_path: Path) -> Non
     assert done.returncode == 1
     assert done.stderr.startswith("error: the database file ")
     assert "db migrate" in done.stderr
+
+
+def test_check_does_not_need_temporal_when_no_transfer_is_unfinished(tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": f"sqlite://{tmp_path / 'empty.sqlite3'}",
+        "TEMPORAL_ADDRESS": "127.0.0.1:1",  # nobody listens: asking would be a violation
+    }
+    assert run_cli(env, "db", "migrate").returncode == 0
+
+    done = run_cli(env, "check", "--json")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["violations"] == []
