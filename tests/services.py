@@ -69,7 +69,8 @@ def drop_database(name: str) -> None:
 async def pg_fetch(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
     connection = await asyncpg.connect(url)
     try:
-        return await connection.fetch(sql, *args)
+        rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
+        return rows
     finally:
         await connection.close()
 

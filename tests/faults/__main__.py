@@ -9,6 +9,7 @@ others use it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import re
 import sys
@@ -65,6 +66,8 @@ def main(
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     log_dir = logs or ROOT / ".data" / f"soak-{stamp}"
     typer.echo(f"soaking for {seconds:g}s, seed {seed}, logs in {log_dir}", err=True)
+    for library in ("aiormq", "aio_pika"):  # their tales of each broker restart
+        logging.getLogger(library).setLevel(logging.CRITICAL)
     allowed = [fault for fault in FAULTS if fault not in skip]
     template = f"faults_soak_{uuid.uuid4().hex[:8]}"
     migrated_database(template)

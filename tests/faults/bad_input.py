@@ -48,6 +48,8 @@ def planned(case: str, code: str, body: bytes, options: dict[str, Any]) -> Plann
         expect=f"dead:{code}",
         content_type=options.get("content_type", "application/json"),
         content_encoding=options.get("encoding"),
+        # Sent to the queue itself, the command name is in the ``type`` property.
+        type=options.get("direct"),
         queue=QUEUE if "direct" in options else None,
         headers=options.get("headers", {}),
     )

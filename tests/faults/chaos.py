@@ -1,8 +1,9 @@
 """The faults themselves: kills at random, a broker restart, a database outage, Temporal restarts.
 
 Each fault is a coroutine function; :func:`unleash` runs them beside the traffic
-and waits for all. The machine-wide ones (RabbitMQ, PostgreSQL) stop servers that
-every other test run on this machine uses too.
+and waits for all. Each waits at its gate until there is work in flight (see
+tests/faults/in_flight.py) before it strikes. The machine-wide ones (RabbitMQ,
+PostgreSQL) stop servers that every other test run on this machine uses too.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import random
 import subprocess
 from collections.abc import Awaitable, Callable
 
+import asyncpg
+
 from tests.faults.cluster import Cluster
+from tests.faults.in_flight import Gate
 from worker.adapters.temporal.devserver import DevServer
 
 Fault = Callable[[], Awaitable[None]]
@@ -24,20 +28,18 @@ def kill_at_random(
     names: list[str],
     *,
     times: int,
+    gate: Gate,
     pause: tuple[float, float] = (0.3, 1.5),
 ) -> Fault:
-    """SIGKILL one of ``names`` after a random pause and restart it, ``times`` times.
-
-    The kills go on after the last publish (publishing is faster than handling):
-    they land while the queue is being worked off.
-    """
+    """SIGKILL one of ``names`` and restart it, ``times`` times: each after a random pause,
+    once ``gate`` sees work in flight (when it gives up, so do the remaining kills)."""
 
     async def fault() -> None:
         for _ in range(times):
             await asyncio.sleep(rng.uniform(*pause))
-            name = rng.choice(names)
-            await cluster.kill(name)
-            await cluster.restart(name)
+            if not await gate():
+                return
+            await cluster.bounce(rng.choice(names))
 
     return fault
 
@@ -46,11 +48,12 @@ def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True)
 
 
-def restart_rabbitmq(after: float) -> Fault:
-    """Stop and start the broker's application (machine-wide!) ``after`` seconds in."""
+def restart_rabbitmq(gate: Gate) -> Fault:
+    """Stop and start the broker's application (machine-wide!) once ``gate`` opens."""
 
     async def fault() -> None:
-        await asyncio.sleep(after)
+        if not await gate():
+            return
         await asyncio.to_thread(rabbitmqctl, "stop_app")
         await asyncio.to_thread(rabbitmqctl, "start_app")
         await asyncio.to_thread(rabbitmqctl, "await_startup")
@@ -78,28 +81,53 @@ def pg_cluster(action: str) -> None:
     )
 
 
-def postgres_outage(after: float, seconds: float) -> Fault:
-    """Stop PostgreSQL (machine-wide!) ``after`` seconds in, start it ``seconds`` later."""
+async def unreachable(database_url: str) -> bool:
+    try:
+        connection = await asyncpg.connect(database_url, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return True
+    await connection.close()
+    return False
+
+
+def postgres_outage(gate: Gate, seconds: float, database_url: str) -> Fault:
+    """Stop PostgreSQL (machine-wide!) once ``gate`` opens, start it ``seconds`` later;
+    on the way, make sure ``database_url`` really could not be reached."""
 
     async def fault() -> None:
-        await asyncio.sleep(after)
+        if not await gate():
+            return
         await asyncio.to_thread(pg_cluster, "stop")
         try:
-            await asyncio.sleep(seconds)
+            await asyncio.sleep(seconds / 2)
+            assert await unreachable(database_url), "PostgreSQL answered while stopped"
+            await asyncio.sleep(seconds / 2)
         finally:
             await asyncio.to_thread(pg_cluster, "start")
 
     return fault
 
 
-def restart_temporal(server: DevServer, after: float, down: float = 2.0) -> Fault:
-    """Stop the scenario's own Temporal dev server and start it again on its db file."""
+def restart_temporal(server: DevServer, gate: Gate, down: float = 2.0) -> Fault:
+    """Stop the scenario's own Temporal dev server once ``gate`` opens; start it again
+    on its db file ``down`` seconds later."""
 
     async def fault() -> None:
-        await asyncio.sleep(after)
+        if not await gate():
+            return
         await asyncio.to_thread(server.stop)
         await asyncio.sleep(down)
         await asyncio.to_thread(server.start)
+
+    return fault
+
+
+def one_after_another(*faults: Fault) -> Fault:
+    """The faults in turn, each waiting at its own gate."""
+
+    async def fault() -> None:
+        for each in faults:
+            await each()
 
     return fault
 

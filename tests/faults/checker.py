@@ -4,6 +4,7 @@ Each confirmed message is applied (its inbox row says accepted and exactly one
 event records its effect), rejected (an inbox row, no effect), dead-lettered
 (in a ``<queue>.dlq`` with an ``error-code``) or lost (none of these). A message
 id with more than one effect was applied twice. Lost and applied twice must be 0.
+An accepted transfer must exist as planned and end as planned (transfer_checks.py).
 """
 
 from __future__ import annotations
@@ -13,12 +14,20 @@ import time
 from collections import Counter
 from decimal import Decimal
 
-from tests.faults.broker import DeadLetter, read_broker
+from tests.faults.broker import DeadLetter, read_broker, unacked_in
 from tests.faults.environment import Environment
 from tests.faults.money import money_violations
 from tests.faults.observe import UNREACHABLE, Snapshot, read_database
 from tests.faults.report import Report
 from tests.faults.traffic import Ledger, Planned
+from tests.faults.transfer_checks import (
+    TRANSFER,
+    end_problems,
+    repeated_ids,
+    request_problems,
+    running,
+    unasked_transfers,
+)
 from worker.config import parse_delays
 
 EFFECTS = {
@@ -30,9 +39,6 @@ EFFECTS = {
     "CloseAccount": "accounts.AccountClosed",
     "TransferMoney": "transfers.TransferRequested",
 }
-#: A TransferMoney repeating an earlier one (same transfer id and content) changes nothing.
-MAY_CHANGE_NOTHING = frozenset({"TransferMoney"})
-SETTLED = frozenset({"completed", "rejected", "compensated", "resolved", "needs_operator"})
 
 
 def outcome_of(message: Planned, snapshot: Snapshot, dead: dict[str, DeadLetter]) -> str:
@@ -60,14 +66,24 @@ def dead_letter_problems(ledger: Ledger, report: Report, dead: dict[str, DeadLet
 
 
 def effect_problems(message: Planned, outcome: str, snapshot: Snapshot) -> list[str]:
+    """The effect of an accepted message: its event, on its aggregate, for its amount.
+
+    (An accepted transfer without its event is judged by ``request_problems``.)
+    """
     kind = EFFECTS.get(message.command)
     caused = snapshot.effects.get(message.message_id or "", [])
     effects = [e for e in caused if e.type == kind]
-    if outcome == "accepted" and not effects and message.command not in MAY_CHANGE_NOTHING:
+    if outcome == "accepted" and not effects and message.command != TRANSFER:
         return [f"{message.ref} ({message.command}) accepted without its event"]
     if outcome != "accepted" and caused:
         return [f"{message.ref} ({message.command}) {outcome} yet caused {len(caused)} events"]
-    if effects and message.delta and effects[0].amount != abs(message.delta):
+    if not effects:
+        return []
+    fields = message.body_json
+    target = fields.get("account_id") or fields.get("transfer_id")
+    if effects[0].aggregate_id != target:
+        return [f"{message.ref} ({message.command}) hit {effects[0].aggregate_id}, not {target}"]
+    if message.delta and effects[0].amount != abs(message.delta):
         return [f"{message.ref} moved {effects[0].amount}, not {abs(message.delta)}"]
     return []
 
@@ -86,20 +102,23 @@ def applied_twice(snapshot: Snapshot) -> list[str]:
 def build_report(ledger: Ledger, snapshot: Snapshot, dead: dict[str, DeadLetter]) -> Report:
     report = Report(sent=len(ledger.confirmed), published=ledger.publishes)
     accepted_net = Decimal(0)
+    repeated = repeated_ids(ledger)
     for message in ledger.sent():
         outcome = outcome_of(message, snapshot, dead)
         report.outcomes[message.ref] = outcome
         report.violations += effect_problems(message, outcome, snapshot)
+        if outcome == "accepted" and message.command == TRANSFER:
+            report.violations += request_problems(message, snapshot, repeated)
+            report.unexpected += end_problems(message, snapshot)
         if message.expect is not None and outcome != message.expect and outcome != "lost":
             report.unexpected.append(f"{message.ref} {message.command}: {outcome}")
         if outcome == "accepted":
             accepted_net += message.delta
     report.violations += dead_letter_problems(ledger, report, dead)
+    report.violations += unasked_transfers(ledger, snapshot)
     report.duplicated = applied_twice(snapshot)
     report.violations += money_violations(snapshot, accepted_net)
-    report.unsettled = [
-        tid for tid, (state, _) in snapshot.transfers.items() if state not in SETTLED
-    ]
+    report.unsettled = running(snapshot)
     report.unsent_events = snapshot.unsent
     return report
 
@@ -121,6 +140,8 @@ class Checker:
         snapshot = await read_database(self._env.database_url)
         report = build_report(self._ledger, snapshot, self.dead)
         report.waiting = waiting
+        if report.settled:  # the last look: what a worker holds unacked is waiting too
+            report.waiting += await asyncio.to_thread(unacked_in, self._env.vhost)
         return report
 
     async def settle(self, timeout: float = 90) -> Report:

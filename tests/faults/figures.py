@@ -25,6 +25,8 @@ class Figures:
     violations: int
     kills: int
     restarts: int
+    #: The least work in flight (messages or transfers) any fault found; None: no fault.
+    in_flight: int | None
     seconds: float
     seed: int | None = None
     #: What ``python -m worker check --json`` said at the end: ok, failed or skipped.
@@ -41,6 +43,7 @@ class Figures:
         seconds: float,
         seed: int | None = None,
         check: dict[str, object] | None = None,
+        in_flight: list[int] | None = None,
     ) -> Figures:
         return cls(
             scenario=scenario,
@@ -54,6 +57,7 @@ class Figures:
             violations=len(report.violations),
             kills=kills,
             restarts=restarts,
+            in_flight=min(in_flight) if in_flight else None,
             seconds=round(seconds, 1),
             seed=seed,
             check="skipped" if check is None else "ok" if check.get("ok") is True else "failed",
@@ -75,18 +79,28 @@ HEADERS = {
     "violations": "violations",
     "kills": "kills",
     "restarts": "restarts",
+    "in_flight": "in flight at fault",
     "seconds": "seconds",
 }
+#: Columns whose total would mean nothing.
+NOT_TOTALLED = frozenset({"in_flight"})
+
+
+def cell(value: object) -> str:
+    return "-" if value is None else str(value)
 
 
 def table(rows: list[Figures]) -> str:
     """A plain-text table, one row per scenario, with a total row."""
     names = list(HEADERS)
     cells = [[HEADERS[name] for name in names]]
-    cells += [[str(getattr(row, name)) for name in names] for row in rows]
+    cells += [[cell(getattr(row, name)) for name in names] for row in rows]
     if len(rows) > 1:
-        totals = [sum(getattr(row, name) for row in rows) for name in names[1:]]
-        cells.append(["total", *(str(round(t, 1)) for t in totals)])
+        totals = [
+            "" if name in NOT_TOTALLED else str(round(sum(getattr(row, name) for row in rows), 1))
+            for name in names[1:]
+        ]
+        cells.append(["total", *totals])
     widths = [max(len(line[i]) for line in cells) for i in range(len(names))]
 
     def line(values: list[str]) -> str:

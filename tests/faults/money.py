@@ -60,7 +60,8 @@ def transfer_violations(snapshot: Snapshot) -> tuple[list[str], Decimal]:
     problems: list[str] = []
     on_the_way = Decimal(0)
     steps = saga_steps(snapshot)
-    for transfer_id, (state, amount) in snapshot.transfers.items():
+    for transfer_id, row in snapshot.transfers.items():
+        state, amount = row.state, row.amount
         moved = steps.get(transfer_id, [])
         net = sum((signed(event) for _, event in moved), Decimal(0))
         names = sorted(step for step, _ in moved)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,6 +18,7 @@ UNREACHABLE = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
     aio_pika.exceptions.AMQPError,
+    subprocess.CalledProcessError,  # rabbitmqctl, while the broker is away
 )
 
 
@@ -31,6 +33,14 @@ class Event:
     sent: bool
 
 
+@dataclass(frozen=True)
+class TransferRow:
+    state: str
+    amount: Decimal
+    source: str
+    target: str
+
+
 @dataclass
 class Snapshot:
     """The database at one moment: inbox outcomes, events, balances, transfers."""
@@ -38,7 +48,7 @@ class Snapshot:
     inbox: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     balances: dict[str, tuple[Decimal, int]] = field(default_factory=dict)
-    transfers: dict[str, tuple[str, Decimal]] = field(default_factory=dict)
+    transfers: dict[str, TransferRow] = field(default_factory=dict)
 
     @cached_property
     def effects(self) -> dict[str, list[Event]]:
@@ -76,12 +86,17 @@ async def read_database(url: str) -> Snapshot:
             " payload, sent_at FROM outbox ORDER BY id"
         )
         accounts = await connection.fetch("SELECT id, balance, version FROM accounts")
-        transfers = await connection.fetch("SELECT id, state, amount FROM transfers")
+        transfers = await connection.fetch(
+            "SELECT id, state, amount, from_account_id, to_account_id FROM transfers"
+        )
     finally:
         await connection.close()
     return Snapshot(
         inbox={r["message_id"]: (r["status"], r["error_code"]) for r in inbox},
         events=[_event(r) for r in events],
         balances={r["id"]: (r["balance"], r["version"]) for r in accounts},
-        transfers={r["id"]: (r["state"], r["amount"]) for r in transfers},
+        transfers={
+            r["id"]: TransferRow(r["state"], r["amount"], r["from_account_id"], r["to_account_id"])
+            for r in transfers
+        },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterable
 
 import aio_pika
@@ -43,9 +44,16 @@ class Publisher:
     async def _open_channel(self) -> AbstractChannel:
         async with self._lock:
             if self._channel is None or self._channel.is_closed:
-                if self._connection is None or self._connection.is_closed:
-                    self._connection = await aio_pika.connect(self._url)
-                self._channel = await self._connection.channel(publisher_confirms=True)
+                try:
+                    if self._connection is None or self._connection.is_closed:
+                        self._connection = await aio_pika.connect(self._url)
+                    self._channel = await self._connection.channel(publisher_confirms=True)
+                except RETRYABLE:  # a connection that cannot open a channel is done for
+                    connection, self._connection, self._channel = self._connection, None, None
+                    if connection is not None:
+                        with contextlib.suppress(Exception):
+                            await connection.close()
+                    raise
             return self._channel
 
     async def _forget(self, channel: AbstractChannel | None) -> None:
@@ -83,6 +91,7 @@ class Publisher:
             content_type=message.content_type,
             content_encoding=message.content_encoding,
             message_id=message.message_id,
+            type=message.type,
             headers={REF_HEADER: message.ref, **message.headers},
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
@@ -105,31 +114,47 @@ class Publisher:
         await asyncio.gather(*(one(m) for m in messages))
 
 
-def publish_with_pika(amqp_url: str, ledger: Ledger, messages: Iterable[Planned]) -> None:
-    """Publish in order with plain pika (blocking: run it in a thread).
+def publish_with_pika(
+    amqp_url: str, ledger: Ledger, messages: Iterable[Planned], timeout: float = 120
+) -> None:
+    """Publish in order with plain pika (blocking: run it in a thread); like
+    :class:`Publisher`, reconnect and send again what the broker did not confirm.
 
     aio-pika (aiormq) gives every confirmed publish a message id of its own; pika
     can send a message with none at all.
     """
+    pending = ledger.plan(messages)
+    deadline = time.monotonic() + timeout
+    while pending:
+        try:
+            _publish_on_one_connection(amqp_url, ledger, pending)
+        except (pika.exceptions.AMQPError, OSError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(RECONNECT_DELAY)
+
+
+def _publish_on_one_connection(amqp_url: str, ledger: Ledger, pending: list[Planned]) -> None:
+    """Publish ``pending`` from the front, taking off each message once confirmed."""
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     try:
         channel = connection.channel()
         channel.confirm_delivery()
-        for message in ledger.plan(messages):
+        while pending:
+            message = pending[0]
             properties = pika.BasicProperties(
                 content_type=message.content_type,
                 content_encoding=message.content_encoding,
                 message_id=message.message_id,
+                type=message.type,
                 headers={REF_HEADER: message.ref, **message.headers},
                 delivery_mode=2,
             )
-            if message.queue is not None:
-                channel.basic_publish("", message.queue, message.body, properties, mandatory=True)
-            else:
-                channel.basic_publish(
-                    "commands", message.command, message.body, properties, mandatory=True
-                )
+            exchange, key = ("", message.queue) if message.queue else ("commands", message.command)
+            channel.basic_publish(exchange, key, message.body, properties, mandatory=True)
             ledger.confirmed.add(message.ref)
             ledger.publishes += 1
+            pending.pop(0)
     finally:
-        connection.close()
+        with contextlib.suppress(Exception):
+            connection.close()

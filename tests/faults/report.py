@@ -17,9 +17,12 @@ class Report:
     duplicated: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    #: Transfers whose saga still runs (one resting in another state than planned,
+    #: needs_operator say, is in ``unexpected``).
     unsettled: list[str] = field(default_factory=list)
     unsent_events: int = 0
-    #: Messages still waiting in command or retry queues (copies included).
+    #: Messages still waiting in command or retry queues (copies included), ready or
+    #: held unacknowledged by a worker.
     waiting: int = 0
 
     def count(self, kind: str) -> int:
@@ -31,7 +34,9 @@ class Report:
 
     @property
     def settled(self) -> bool:
-        """Nothing lost, waiting or unsent, no saga running: nothing more will happen."""
+        """Nothing lost, waiting or unsent, no saga running: nothing more will happen by itself.
+
+        Not the same as sound: a saga waiting for an operator is settled, and unexpected."""
         return not (self.lost or self.waiting or self.unsent_events or self.unsettled)
 
     @property

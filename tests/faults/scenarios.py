@@ -21,6 +21,7 @@ from tests.faults.checker import Checker
 from tests.faults.cluster import Cluster
 from tests.faults.environment import Environment
 from tests.faults.figures import RECORDED, Figures
+from tests.faults.in_flight import InFlight
 from tests.faults.publishers import Publisher
 from tests.faults.report import Report
 from tests.faults.traffic import Ledger, Planned
@@ -47,6 +48,7 @@ class Run:
     cluster: Cluster
     ledger: Ledger
     checker: Checker
+    in_flight: InFlight
     started: float = field(default_factory=time.monotonic)
     exit_codes: dict[str, int | None] = field(default_factory=dict)
     check: dict[str, Any] | None = None
@@ -55,11 +57,22 @@ class Run:
     def new(cls, name: str, env: Environment, seed: int | None = None) -> Run:
         seed = random.randrange(1 << 30) if seed is None else seed
         ledger = Ledger()
-        return cls(name, env, seed, random.Random(seed), Cluster(env), ledger, Checker(env, ledger))
+        checker, in_flight = Checker(env, ledger), InFlight(env.database_url, ledger)
+        return cls(name, env, seed, random.Random(seed), Cluster(env), ledger, checker, in_flight)
 
-    async def publish(self, messages: list[Planned], concurrency: int = 16) -> None:
+    async def publish(
+        self, messages: list[Planned], concurrency: int = 16, spread: float = 0
+    ) -> None:
+        """Publish ``messages``; given ``spread``, in ten batches over that many seconds
+        (so that traffic keeps coming while the faults strike)."""
+        batches = 10 if spread else 1
+        size = max(1, -(-len(messages) // batches))
         async with Publisher(self.env.amqp_url, self.ledger) as publisher:
-            await publisher.publish_all(self.ledger.plan(messages), concurrency)
+            for start in range(0, len(messages), size):
+                if start:
+                    await asyncio.sleep(spread / batches)
+                batch = self.ledger.plan(messages[start : start + size])
+                await publisher.publish_all(batch, concurrency)
 
     async def prepare(self, accounts: list[str]) -> None:
         """Open and fund ``accounts`` and wait for it, so later outcomes are known in advance."""
@@ -68,8 +81,8 @@ class Run:
             report = await self.checker.settle(60)
             assert report.ok, report.summary()
 
-    async def storm(self, messages: list[Planned], faults: list[Fault]) -> None:
-        await unleash(self.publish(messages), faults)
+    async def storm(self, messages: list[Planned], faults: list[Fault], spread: float = 0) -> None:
+        await unleash(self.publish(messages, spread=spread), faults)
 
     async def finish(self, timeout: float = 120) -> Report:
         """Wait until everything settled, stop the workers, check, record the figures.
@@ -90,13 +103,17 @@ class Run:
                 seconds=time.monotonic() - self.started,
                 seed=self.seed,
                 check=self.check,
+                in_flight=self.in_flight.at_faults,
             )
         )
         return report
 
     def assert_sound(self, report: Report) -> None:
-        """Lost 0, applied twice 0, money adds up, every outcome as planned, clean exits."""
+        """Lost 0, applied twice 0, money adds up, every outcome as planned, clean exits,
+        and every fault struck while there was work in flight."""
         context = f"{self.name} (seed {self.seed}, logs in {self.env.log_dir})\n"
+        in_flight = self.in_flight.at_faults
+        assert all(n > 0 for n in in_flight), f"{context}in flight at the faults: {in_flight}"
         assert report.lost == [], context + report.summary()
         assert report.duplicated == [], context + report.summary()
         assert report.violations == [], context + report.summary()

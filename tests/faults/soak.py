@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import subprocess
 import time
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from tests.faults import chaos
 from tests.faults.bad_input import all_cases
 from tests.faults.environment import Environment
 from tests.faults.figures import Figures, table
+from tests.faults.hooks import crash_after_commit, crash_after_publish
 from tests.faults.publishers import publish_with_pika
 from tests.faults.report import Report
 from tests.faults.scenarios import Run, worker_check
@@ -29,8 +29,11 @@ from worker.adapters.temporal.devserver import DevServer
 
 #: Faults that stop a server of the whole machine (other users of it notice).
 MACHINE_WIDE = ("rabbitmq", "postgres")
-FAULTS = ("kill-commands", "kill-sagas", "temporal", "crash-after-commit", *MACHINE_WIDE)
+HOOKS = ("crash-after-commit", "crash-after-publish")
+FAULTS = ("kill-commands", "kill-sagas", "temporal", *HOOKS, *MACHINE_WIDE)
 WORKERS = {"commands-1": "commands", "commands-2": "commands", "sagas": "sagas"}
+#: How long a fault waits for work in flight before it lets the round go without it.
+GATE_TIMEOUT = 15.0
 
 
 @dataclass
@@ -58,38 +61,25 @@ def plan_round(number: int, rng: random.Random, accounts: list[str], allowed: li
     return Round(number, faults, messages, bad, twice=rng.random() < 0.3)
 
 
-def crash_after_commit(run: Run, message_id: str) -> chaos.Fault:
-    """Restart a command worker with the commit hook, wait for its exit, restart it plain.
-
-    The other command worker may take that message instead: then, after a while,
-    this one is simply killed.
-    """
-
-    async def fault() -> None:
-        await run.cluster.kill("commands-1")
-        await run.cluster.restart("commands-1", {"TEST_CRASH_AFTER_COMMIT": message_id})
-        try:
-            await run.cluster.wait_exit("commands-1", timeout=10)
-        except subprocess.TimeoutExpired:
-            await run.cluster.kill("commands-1")
-        await run.cluster.restart("commands-1", {})
-
-    return fault
-
-
 def faults_of(spec: Round, run: Run, temporal: DevServer) -> list[chaos.Fault]:
-    rng, cluster = run.rng, run.cluster
+    rng, cluster, in_flight = run.rng, run.cluster, run.in_flight
+    messages, transfers = in_flight.messages_at_least(5), in_flight.transfers_at_least(1)
     makers = {
         "kill-commands": lambda: chaos.kill_at_random(
-            cluster, rng, ["commands-1", "commands-2"], times=rng.randint(1, 3)
+            cluster, rng, ["commands-1", "commands-2"], times=rng.randint(1, 3), gate=messages
         ),
-        "kill-sagas": lambda: chaos.kill_at_random(cluster, rng, ["sagas"], times=1),
-        "temporal": lambda: chaos.restart_temporal(temporal, after=rng.uniform(0.5, 3)),
-        "crash-after-commit": lambda: crash_after_commit(
-            run, rng.choice([m for m in spec.messages if m.message_id]).message_id or ""
+        "kill-sagas": lambda: chaos.kill_at_random(
+            cluster, rng, ["sagas"], times=1, gate=transfers
         ),
-        "rabbitmq": lambda: chaos.restart_rabbitmq(after=rng.uniform(0.2, 2)),
-        "postgres": lambda: chaos.postgres_outage(rng.uniform(0.2, 2), rng.uniform(5, 15)),
+        "temporal": lambda: chaos.restart_temporal(temporal, transfers),
+        "crash-after-commit": lambda: crash_after_commit(run, "commands-1", ["commands-2"]),
+        "crash-after-publish": lambda: crash_after_publish(
+            run, "commands-1", ["commands-2", "sagas"]
+        ),
+        "rabbitmq": lambda: chaos.restart_rabbitmq(messages),
+        "postgres": lambda: chaos.postgres_outage(
+            messages, rng.uniform(5, 15), run.env.database_url
+        ),
     }
     return [makers[name]() for name in spec.faults]
 
@@ -99,7 +89,7 @@ async def play(spec: Round, run: Run, temporal: DevServer) -> None:
 
     async def traffic() -> None:
         await asyncio.gather(
-            run.publish(order),
+            run.publish(order, spread=run.rng.uniform(0, 6)),
             asyncio.to_thread(publish_with_pika, run.env.amqp_url, run.ledger, spec.bad),
         )
 
@@ -111,6 +101,7 @@ async def soak(
 ) -> tuple[list[Figures], bool]:
     """Rounds until ``seconds`` passed or one fails; their figures, and whether all held."""
     run = Run.new("soak", env, seed)
+    run.in_flight.strict, run.in_flight.timeout = False, GATE_TIMEOUT
     await asyncio.gather(*(run.cluster.start(n, role=r) for n, r in WORKERS.items()))
     accounts = [new_id("soak") for _ in range(16)]
     await run.prepare(accounts)
@@ -128,13 +119,24 @@ async def soak(
                 print(failure, flush=True)
                 break
     finally:
-        await run.cluster.stop()
+        run.exit_codes = await run.cluster.stop()
+    if failure is None:  # what the workers did while stopping must hold too
+        failure = await final_check(run, env)
+        print(failure or "final check after the stop: ok", flush=True)
     return results, failure is None
+
+
+async def final_check(run: Run, env: Environment) -> str | None:
+    report = await run.checker.report()
+    run.check = await asyncio.to_thread(worker_check, run.env)
+    if set(run.exit_codes.values()) - {0}:
+        return f"FAILED: exit codes {run.exit_codes}"
+    return verdict(report, run, env)
 
 
 async def one_round(spec: Round, run: Run, temporal: DevServer) -> tuple[Figures, Report]:
     started, kills, restarts = time.monotonic(), run.cluster.kills, run.cluster.restarts
-    before = set(run.ledger.confirmed)
+    before, struck = set(run.ledger.confirmed), len(run.in_flight.at_faults)
     await play(spec, run, temporal)
     report = await run.checker.settle(240)
     run.check = await asyncio.to_thread(worker_check, run.env)
@@ -147,6 +149,7 @@ async def one_round(spec: Round, run: Run, temporal: DevServer) -> tuple[Figures
         seconds=time.monotonic() - started,
         seed=run.seed,
         check=run.check,
+        in_flight=run.in_flight.at_faults[struck:],
     )
     return figures, report
 

@@ -31,6 +31,11 @@ async def test_bad_input_is_dead_lettered_with_its_reason_and_the_worker_stays_h
     worker = await run.cluster.start("worker")
     await run.prepare([account])
     messages = [m for pair in ((b, deposit(account, "1.00")) for b in bad) for m in pair]
+    # Sent to the queue, a known name in ``type`` is applied: so the unknown-command
+    # case (type Teleport, the same way) is refused for its name alone.
+    direct = deposit(account, "1.00")
+    direct.queue, direct.type = QUEUE, "Deposit"
+    messages.append(direct)
 
     await asyncio.to_thread(publish_with_pika, env.amqp_url, run.ledger, messages)
     await run.checker.settle()

@@ -29,12 +29,14 @@ async def test_sigkills_at_random_points_during_two_thousand_mixed_commands_lose
     await run.prepare(accounts)
 
     messages = mixed(run.rng, accounts, 2000, transfers=0.03)
-    kills = kill_at_random(run.cluster, run.rng, ["commands"], times=5, pause=(0.1, 0.6))
-    await run.storm(messages, [kills])
+    # Publishing goes on through the kills, and each kill waits for a backlog.
+    gate = run.in_flight.messages_at_least(50)
+    kills = kill_at_random(run.cluster, run.rng, ["commands"], times=5, gate=gate, pause=(0.1, 1))
+    await run.storm(messages, [kills], spread=8)
 
     report = await run.finish()
     run.assert_sound(report)
-    assert run.cluster.kills == 5
+    assert run.cluster.kills == 5 and len(run.in_flight.at_faults) == 5
     assert report.count("rejected") > 0, "the mix has refusals: they are recorded, not lost"
 
 

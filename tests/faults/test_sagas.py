@@ -13,9 +13,8 @@ import subprocess
 
 import pytest
 
-from tests.faults.chaos import kill_at_random, restart_temporal
+from tests.faults.chaos import kill_at_random, one_after_another, restart_temporal
 from tests.faults.environment import Environment
-from tests.faults.observe import read_database
 from tests.faults.scenarios import Run
 from tests.faults.traffic import Planned, command
 from tests.faults.workloads import new_id, open_account, transfer
@@ -37,17 +36,14 @@ async def open_poor_and_closed(run: Run) -> tuple[str, str]:
     return poor, closed
 
 
-def transfers(run: Run, ring: list[str], poor: str, closed: str) -> dict[str, Planned]:
-    """Transfers by the state their saga must end in."""
-    planned: dict[str, Planned] = {}
-    for i in range(30):
-        planned[f"completed-{i}"] = transfer(new_id("t"), ring[i % 6], ring[(i + 1) % 6], "2.50")
+def transfers(run: Run, ring: list[str], poor: str, closed: str) -> list[Planned]:
+    """Transfers, each planned to end in its state (the checker holds them to it)."""
+    planned = [transfer(new_id("t"), ring[i % 6], ring[(i + 1) % 6], "2.50") for i in range(30)]
     for i in range(3):
-        planned[f"rejected-{i}"] = transfer(new_id("t"), poor, ring[i], "5.00")
-        planned[f"compensated-{i}"] = transfer(new_id("t"), ring[i], closed, "5.00")
-    order = list(planned)
-    run.rng.shuffle(order)
-    return {key: planned[key] for key in order}
+        planned.append(transfer(new_id("t"), poor, ring[i], "5.00", ends="rejected"))
+        planned.append(transfer(new_id("t"), ring[i], closed, "5.00", ends="compensated"))
+    run.rng.shuffle(planned)
+    return planned
 
 
 async def test_sagas_end_and_conserve_money_through_a_killed_saga_worker_and_a_temporal_restart(
@@ -63,18 +59,19 @@ async def test_sagas_end_and_conserve_money_through_a_killed_saga_worker_and_a_t
     poor, closed = await open_poor_and_closed(run)
     planned = transfers(run, ring, poor, closed)
 
-    faults = [
-        kill_at_random(run.cluster, run.rng, ["sagas"], times=2, pause=(0.5, 2.0)),
-        restart_temporal(temporal, after=5.0),
-    ]
-    await run.storm(list(planned.values()), faults)
+    # In turn, each once sagas are under way: a withdrawal applied, transfers not ended.
+    gate = run.in_flight.transfers_at_least(5)
+    faults = one_after_another(
+        kill_at_random(run.cluster, run.rng, ["sagas"], times=2, gate=gate, pause=(0.2, 0.8)),
+        restart_temporal(temporal, gate),
+    )
+    await run.storm(planned, [faults], spread=6)
 
     report = await run.finish(timeout=180)
     run.assert_sound(report)
-    states = (await read_database(env.database_url)).transfers
-    for expected, message in planned.items():
-        transfer_id = message.body_json["transfer_id"]
-        assert states[transfer_id][0] == expected.split("-")[0], (expected, transfer_id)
+    assert len(run.in_flight.at_faults) == 3
+    ends = {run.ledger.planned[ref].ends for ref in report.outcomes}
+    assert ends >= {"completed", "rejected", "compensated"}, "each end state was tested"
 
 
 @pytest.mark.parametrize("outage", ["hangs", "is-gone"])
@@ -86,7 +83,10 @@ async def test_a_worker_exits_within_its_grace_on_sigterm_while_temporal(
     run = Run.new(f"8 SIGTERM while Temporal {outage}", env)
     worker = await run.cluster.start("worker")
     # Sagas in flight (they end rejected: neither account exists).
-    await run.publish([transfer(new_id("t"), new_id("a"), new_id("b"), "1.00") for _ in range(10)])
+    ghosts = [
+        transfer(new_id("t"), new_id("a"), new_id("b"), "1.00", "rejected") for _ in range(10)
+    ]
+    await run.publish(ghosts)
     assert temporal.process is not None
     if outage == "hangs":  # the process is there but answers nothing
         os.kill(temporal.process.pid, signal.SIGSTOP)

@@ -6,6 +6,7 @@ Both stop a server of the whole machine: every other test run on it fails meanwh
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
@@ -35,12 +36,13 @@ async def test_a_broker_restart_mid_stream_loses_nothing_and_the_consumers_come_
     await run.prepare(accounts)
 
     messages = mixed(run.rng, accounts, 1000, transfers=0.02)
-    await run.storm(messages, [restart_rabbitmq(after=0.2)])
+    await run.storm(messages, [restart_rabbitmq(run.in_flight.messages_at_least(100))], spread=4)
     await asyncio.to_thread(worker.wait_for_log, "ready:", 2, 60)
     await consumers_back(env.vhost, ["accounts.commands", "transfers.commands"])
 
     report = await run.finish()
     run.assert_sound(report)
+    assert len(run.in_flight.at_faults) == 1
     assert "lost the broker connection" in worker.log()
 
 
@@ -53,9 +55,15 @@ async def test_postgres_down_for_fifteen_seconds_mid_stream_dead_letters_nothing
     await run.prepare(accounts)
 
     messages = mixed(run.rng, accounts, 1000, transfers=0.02)
-    await run.storm(messages, [postgres_outage(after=0.2, seconds=15)])
+    outage = postgres_outage(run.in_flight.messages_at_least(100), 15, env.database_url)
+    await run.storm(messages, [outage], spread=4)
 
     report = await run.finish(timeout=120)
     run.assert_sound(report)
+    assert len(run.in_flight.at_faults) == 1
     assert report.count("dead") == 0, "nothing dead-lettered for an outage alone"
-    assert "transient" in worker.log(), "the outage was seen, and waited out"
+    log = worker.log()
+    assert re.search(r"breaker \S+ open after", log), "the outage opened the breaker"
+    ids = {m.message_id for m in messages}
+    failed = set(re.findall(r"transient failure handling (\S+) ", log))
+    assert ids & failed, "messages of this run failed transiently (and the checker saw them done)"

@@ -28,8 +28,12 @@ class Planned:
     expect: str | None = None
     #: What it does to the money when accepted: + for a deposit, - for a withdrawal.
     delta: Decimal = Decimal(0)
+    #: The state its saga must end in (a transfer): ``completed``, ``rejected``...
+    ends: str | None = None
     content_type: str | None = "application/json"
     content_encoding: str | None = None
+    #: The AMQP ``type`` property (the command name of a message sent to a queue directly).
+    type: str | None = None
     #: Published straight to this queue instead of through the ``commands`` exchange.
     queue: str | None = None
     headers: dict[str, Any] = field(default_factory=dict)
@@ -69,4 +73,7 @@ class Ledger:
         return listed
 
     def sent(self) -> list[Planned]:
-        return [self.planned[ref] for ref in self.planned if ref in self.confirmed]
+        """The confirmed messages, in the order planned (copies first: a publishing
+        thread may add to both meanwhile)."""
+        planned, confirmed = list(self.planned.values()), set(self.confirmed)
+        return [message for message in planned if message.ref in confirmed]

@@ -46,7 +46,10 @@ def refused(planned: Planned, code: str) -> Planned:
     return planned
 
 
-def transfer(transfer_id: str, source: str, target: str, amount: str) -> Planned:
+def transfer(
+    transfer_id: str, source: str, target: str, amount: str, ends: str = "completed"
+) -> Planned:
+    """A transfer whose saga must end ``ends`` (between funded accounts: completed)."""
     fields = {
         "transfer_id": transfer_id,
         "from_account_id": source,
@@ -54,7 +57,9 @@ def transfer(transfer_id: str, source: str, target: str, amount: str) -> Planned
         "amount": amount,
         "currency": "EUR",
     }
-    return command("TransferMoney", fields, "accepted")
+    planned = command("TransferMoney", fields, "accepted")
+    planned.ends = ends
+    return planned
 
 
 def mixed(

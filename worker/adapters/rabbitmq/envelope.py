@@ -37,8 +37,10 @@ def message_id_of(message: AbstractIncomingMessage) -> str | None:
 
 
 def command_name_of(message: AbstractIncomingMessage) -> str:
+    """The routing key when it names a command (through ``commands``), else the ``type``
+    (a message sent to the queue directly), else the routing key, for the error."""
     name = message.routing_key or ""
-    if name not in PUBLIC_COMMANDS and message.type in PUBLIC_COMMANDS:
+    if name not in PUBLIC_COMMANDS and message.type:
         return message.type
     return name
 

@@ -75,7 +75,6 @@ class ReplyPublisher:
         except Exception as error:
             log.warning("no reply to %r for %s: %s", destination, message_id, error)
 
-
     async def _open_channel(self) -> AbstractChannel:
         async with self._opening:
             if self._channel is None or self._channel.is_closed:
