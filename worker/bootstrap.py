@@ -14,12 +14,10 @@ from worker.adapters.temporal.dispatcher import BusDispatcher
 from worker.adapters.temporal.runner import SagaRunner
 from worker.adapters.temporal.starter import TRANSFER_REQUESTED, SagaStarter
 from worker.adapters.tortoise_uow import tortoise_uow_factory
-from worker.config import Settings
+from worker.config import ROLES, Settings
 from worker.handlers import COMMAND_HANDLERS
 from worker.messagebus import MessageBus, UnitOfWorkFactory
 from worker.service import WorkerService
-
-ROLES = ("commands", "sagas")
 
 
 @dataclass(frozen=True)

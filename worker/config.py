@@ -14,6 +14,8 @@ EMBEDDED_DATABASE_URL = f"sqlite://{DATA_DIR}/worker.sqlite3"
 AMQP_SCHEMES = ("amqp", "amqps")
 DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
 POSTGRES_EXAMPLE = "postgres://user:pass@host:5432/db"
+#: What a worker process can do (``run --role``); each is wired in ``bootstrap``.
+ROLES = ("commands", "sagas")
 
 
 def _split_scheme(url: str, example: str) -> tuple[str, str]:

@@ -122,16 +122,6 @@ def restart_temporal(server: DevServer, gate: Gate, down: float = 2.0) -> Fault:
     return fault
 
 
-def one_after_another(*faults: Fault) -> Fault:
-    """The faults in turn, each waiting at its own gate."""
-
-    async def fault() -> None:
-        for each in faults:
-            await each()
-
-    return fault
-
-
 async def unleash(traffic: Awaitable[None], faults: list[Fault]) -> None:
     """Run ``traffic`` with ``faults`` alongside; return when all of them are over."""
     running = [asyncio.ensure_future(fault()) for fault in faults]

@@ -29,10 +29,14 @@ async def test_sigkills_at_random_points_during_two_thousand_mixed_commands_lose
     await run.prepare(accounts)
 
     messages = mixed(run.rng, accounts, 2000, transfers=0.03)
-    # Publishing goes on through the kills, and each kill waits for a backlog.
-    gate = run.in_flight.messages_at_least(50)
-    kills = kill_at_random(run.cluster, run.rng, ["commands"], times=5, gate=gate, pause=(0.1, 1))
-    await run.storm(messages, [kills], spread=8)
+    # Five bursts, each with its kill, which strikes while that burst is being
+    # handled: one long stream could drain between the kills on a fast machine.
+    gate = run.in_flight.messages_at_least(20)
+    for burst in (messages[start : start + 400] for start in range(0, 2000, 400)):
+        kill = kill_at_random(
+            run.cluster, run.rng, ["commands"], times=1, gate=gate, pause=(0, 0.3)
+        )
+        await run.storm(burst, [kill])
 
     report = await run.finish()
     run.assert_sound(report)

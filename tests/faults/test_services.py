@@ -36,7 +36,7 @@ async def test_a_broker_restart_mid_stream_loses_nothing_and_the_consumers_come_
     await run.prepare(accounts)
 
     messages = mixed(run.rng, accounts, 1000, transfers=0.02)
-    await run.storm(messages, [restart_rabbitmq(run.in_flight.messages_at_least(100))], spread=4)
+    await run.storm(messages, [restart_rabbitmq(run.in_flight.messages_at_least(20))], spread=4)
     await asyncio.to_thread(worker.wait_for_log, "ready:", 2, 60)
     await consumers_back(env.vhost, ["accounts.commands", "transfers.commands"])
 
@@ -55,7 +55,7 @@ async def test_postgres_down_for_fifteen_seconds_mid_stream_dead_letters_nothing
     await run.prepare(accounts)
 
     messages = mixed(run.rng, accounts, 1000, transfers=0.02)
-    outage = postgres_outage(run.in_flight.messages_at_least(100), 15, env.database_url)
+    outage = postgres_outage(run.in_flight.messages_at_least(20), 15, env.database_url)
     await run.storm(messages, [outage], spread=4)
 
     report = await run.finish(timeout=120)

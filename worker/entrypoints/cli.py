@@ -12,9 +12,7 @@ import typer
 
 from worker import commands as contract
 from worker.adapters import database
-from worker.adapters.temporal.devserver import DevServer, DevServerError
-from worker.bootstrap import ROLES, bootstrap
-from worker.config import DATA_DIR, Settings, redact
+from worker.config import DATA_DIR, ROLES, Settings, redact
 from worker.entrypoints.accounts import accounts_app
 from worker.entrypoints.audit import audit_app
 from worker.entrypoints.check import check
@@ -65,6 +63,8 @@ ROLE = typer.Option(list(ROLES), "--role", help="commands, sagas, or both (repea
 
 
 def _run_worker(settings: Settings, migrate: bool, roles: list[str]) -> None:
+    from worker.bootstrap import bootstrap  # the worker's wiring: only `run` and `dev` pay for it
+
     unknown = set(roles) - set(ROLES)
     if unknown:
         fail(f"unknown role {', '.join(sorted(unknown))}; choose from {', '.join(ROLES)}", 2)
@@ -121,6 +121,8 @@ def dev(
     .data/temporal.sqlite; it stops with the worker. With TEMPORAL_ADDRESS set,
     that server is used instead and none is started.
     """
+    from worker.adapters.temporal.devserver import DevServer, DevServerError
+
     settings = load_settings()
     configure_logging(settings.log_level)
     server = None
