@@ -65,9 +65,9 @@ STACK_LIMIT = 4000
 
 @dataclass(frozen=True)
 class Policy:
-    """What the consumer does with a failure of one class."""
+    """What the consumer does with a failure of one class (whether it is retried at
+    all is the class's own ``retryable``, which the saga's activities read too)."""
 
-    retried: bool
     #: The database is asked whether it is down: if so, this is an outage, which
     #: opens the consumer's breaker and costs a probing message nothing.
     may_be_outage: bool
@@ -75,11 +75,11 @@ class Policy:
 
 
 POLICIES: dict[FailureClass, Policy] = {
-    Failure.TRANSIENT: Policy(retried=True, may_be_outage=True, log_level=logging.WARNING),
-    Failure.CONFLICT: Policy(retried=True, may_be_outage=False, log_level=logging.INFO),
-    Failure.INVALID: Policy(retried=False, may_be_outage=False, log_level=logging.WARNING),
-    Failure.REJECTED: Policy(retried=False, may_be_outage=False, log_level=logging.INFO),
-    Failure.BUG: Policy(retried=True, may_be_outage=True, log_level=logging.ERROR),
+    Failure.TRANSIENT: Policy(may_be_outage=True, log_level=logging.WARNING),
+    Failure.CONFLICT: Policy(may_be_outage=False, log_level=logging.INFO),
+    Failure.INVALID: Policy(may_be_outage=False, log_level=logging.WARNING),
+    Failure.REJECTED: Policy(may_be_outage=False, log_level=logging.INFO),
+    Failure.BUG: Policy(may_be_outage=True, log_level=logging.ERROR),
 }
 
 

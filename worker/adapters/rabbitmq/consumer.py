@@ -164,7 +164,7 @@ class CommandConsumer:
                 turn_ended = True
                 if not (probe and outage):
                     counted += 1  # a probe failing for the outage costs the message nothing
-                if not policy_of(failure).retried or counted > self._settings.immediate_retries:
+                if not failure.retryable or counted > self._settings.immediate_retries:
                     return Failed(failure, error, attempts)
                 delay = min(MAX_BACKOFF, 0.05 * 2**counted)
                 self._log_retry(envelope, failure, error, attempts, delay, quiet=probe)

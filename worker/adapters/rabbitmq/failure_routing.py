@@ -10,7 +10,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from worker.adapters.rabbitmq.envelope import command_name_of
 from worker.adapters.rabbitmq.publishing import ReplyPublisher
 from worker.adapters.rabbitmq.retries import Failed, attempts_of, dead_letter, schedule_retry
-from worker.failures import Failure, policy_of
+from worker.failures import Failure
 from worker.outcomes import Outcome, Status
 
 log = logging.getLogger("worker.consumer")
@@ -38,7 +38,7 @@ class FailureRouter:
         started: float,
     ) -> None:
         round_ = attempts_of(message, self._queue_name)[1]
-        if command is None or not policy_of(failed.failure).retried or round_ >= len(self._delays):
+        if command is None or not failed.failure.retryable or round_ >= len(self._delays):
             await self._dead_letter(channel, message, message_id, command, failed, started)
             return
         delay = self._delays[round_]
