@@ -1,0 +1,77 @@
+"""The wire patches: every content header decodes, every decoded value encodes as it came."""
+
+from __future__ import annotations
+
+import struct
+from decimal import Decimal
+
+import pytest
+from pamqp import decode, encode, frame
+
+from tests import hostile_amqp as raw
+from worker.adapters.rabbitmq import wire
+from worker.adapters.rabbitmq.wire import UNDECODABLE, Undecodable
+
+
+@pytest.fixture(autouse=True)
+def patched() -> None:
+    wire.install()
+
+
+def header_frame(properties: bytes, body_size: int = 7) -> bytes:
+    return struct.pack(">HHQ", 60, 0, body_size) + properties
+
+
+def test_a_header_pamqp_can_read_is_read_as_before() -> None:
+    props = raw.properties(message_id=raw.shortstr("m-1"), priority=b"\x05")
+    decoded = frame._unmarshal_header_frame(header_frame(props))
+    assert (decoded.properties.message_id, decoded.properties.priority) == ("m-1", 5)
+    assert UNDECODABLE not in (decoded.properties.headers or {})
+
+
+def test_an_undecodable_property_is_named_and_the_others_are_still_read() -> None:
+    props = raw.properties(
+        correlation_id=raw.shortstr("c-1"),
+        message_id=raw.shortstr(b"\xff"),
+        timestamp=raw.timestamp(2**63 - 1),
+        app_id=raw.shortstr("billing"),
+    )
+    decoded = frame._unmarshal_header_frame(header_frame(props, body_size=42))
+    found = decoded.properties.headers[UNDECODABLE]
+    assert isinstance(found, Undecodable)
+    assert found.raw == props
+    assert [problem.split(":")[0] for problem in found.problems] == ["message_id", "timestamp"]
+    assert (decoded.properties.correlation_id, decoded.properties.app_id) == ("c-1", "billing")
+    assert decoded.body_size == 42
+
+
+def test_a_table_too_deep_to_decode_is_named_without_a_recursion_error() -> None:
+    props = raw.properties(headers=raw.nested_table(600), message_id=raw.shortstr("deep"))
+    decoded = frame._unmarshal_header_frame(header_frame(props))
+    found = decoded.properties.headers[UNDECODABLE]
+    assert found.problems == ("headers: nested too deeply to decode",)
+    assert decoded.properties.message_id == "deep"
+
+
+def test_a_delivery_mode_aio_pika_has_no_name_for_is_read_as_not_persistent() -> None:
+    decoded = frame._unmarshal_header_frame(header_frame(raw.properties(delivery_mode=b"\x07")))
+    assert decoded.properties.delivery_mode == 1
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1e300, 0.1, float("inf"), b"caf\xe9", bytearray(b"\x00"), Decimal("-1.5"), [1e300, b"\xff"]],
+    ids=repr,
+)
+def test_every_value_pamqp_decodes_is_encoded_back_to_the_same_value(value: object) -> None:
+    _, back = decode.field_table(encode.field_table({"v": value}))
+    assert back["v"] == value
+    assert type(back["v"]) is type(value)
+
+
+def test_a_field_name_of_up_to_255_bytes_is_kept_whole() -> None:
+    name = "é" * 127  # 254 bytes
+    _, back = decode.field_table(encode.field_table({name: 1}))
+    assert list(back) == [name]
+    with pytest.raises(TypeError, match="at most 255"):
+        encode.field_table({"x" * 256: 1})
