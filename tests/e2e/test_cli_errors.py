@@ -275,6 +275,25 @@ def test_a_timeout_that_is_not_positive_is_refused(
     assert_one_error_line(result, 2, "--timeout")
 
 
+@pytest.mark.parametrize(
+    ("message_id", "fragment"),
+    [
+        ("é" * 200, "invalid_message_id: the message id is 400 bytes long; at most 255"),
+        ("transfer-t-1/withdraw/1", "reserved_message_id: message ids of the form transfer-"),
+    ],
+    ids=["400-bytes-in-200-characters", "a-saga-step-key"],
+)
+def test_a_message_id_the_worker_would_refuse_is_refused_before_sending(
+    base_env: dict[str, str], unanswered_amqp_url: str, message_id: str, fragment: str
+) -> None:
+    result = run_cli(
+        {**base_env, "AMQP_URL": unanswered_amqp_url}, *DEPOSIT, "--message-id", message_id
+    )
+
+    assert_one_error_line(result, 2, fragment)
+    assert result.stdout == ""
+
+
 def test_a_nack_says_the_broker_refused_the_message(
     base_env: dict[str, str], refusing_amqp_url: str
 ) -> None:

@@ -16,7 +16,9 @@ from pydantic import ValidationError
 from tortoise.exceptions import DBConnectionError, OperationalError
 
 from worker.config import Settings, redact
-from worker.entrypoints.common import CliError, load_settings
+from worker.entrypoints import audit, cli
+from worker.entrypoints.common import CliError, load_settings, shown
+from worker.entrypoints.dlq_edit import require_command
 from worker.entrypoints.errors import database_failure, explain, message_of, run_app
 
 
@@ -324,3 +326,232 @@ def test_usage_errors_are_one_line_too(
     else:
         assert len(err) == 1
         assert err[0].startswith(start)
+
+
+# --- what the user typed: refused before anything connects ----------------------------
+
+#: Servers that are not there: a check that let the input through would say so instead.
+NOWHERE = {
+    "AMQP_URL": "amqp://guest:guest@127.0.0.1:1/",
+    "DATABASE_URL": "sqlite:///nonexistent/dir/worker.sqlite3",
+    "TEMPORAL_ADDRESS": "127.0.0.1:1",
+}
+DEPOSIT = ["send", "Deposit", "account_id=acc-1", "amount=1.00", "currency=EUR"]
+
+
+def run_worker(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, list[str]]:
+    """``python -m worker ARGV`` in this process: its exit code and its stderr lines."""
+    for name, value in NOWHERE.items():
+        env.setenv(name, value)
+    env.setattr("sys.argv", ["worker", *argv])
+    code = run_app(cli.app)
+    return code, capsys.readouterr().err.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "line"),
+    [
+        (
+            "--message-id",
+            "ü" * 128,
+            "error: invalid_message_id: the message id is 256 bytes long; at most 255 are allowed",
+        ),
+        (
+            "--correlation-id",
+            "x" * 300,
+            "error: invalid_correlation_id: the correlation id is 300 bytes long; "
+            "at most 255 are allowed",
+        ),
+        (
+            "--message-id",
+            "transfer-x/y/1",
+            "error: reserved_message_id: message ids of the form transfer-<id>/<step>/... "
+            "are the sagas' own",
+        ),
+        (
+            "--message-id",
+            "",
+            "error: invalid_message_id: the message id is empty or only whitespace",
+        ),
+        (
+            "--message-id",
+            "  ",
+            "error: invalid_message_id: the message id is empty or only whitespace",
+        ),
+        (
+            "--correlation-id",
+            "",
+            "error: invalid_correlation_id: the correlation id is empty or only whitespace",
+        ),
+    ],
+    ids=["long-message-id", "long-correlation-id", "saga-key", "empty", "blank", "empty-corr"],
+)
+def test_send_refuses_an_id_the_worker_would_refuse_with_exit_2_and_sends_nothing(
+    clean_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    value: str,
+    line: str,
+) -> None:
+    assert run_worker(clean_env, capsys, *DEPOSIT, option, value) == (2, [line])
+
+
+def test_send_counts_an_ids_bytes_not_its_characters(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 127 "ü" are 254 bytes: the id is fine, so the command goes on to connect.
+    code, err = run_worker(clean_env, capsys, *DEPOSIT, "--message-id", "ü" * 127)
+
+    assert code == 1
+    assert err[0].startswith("error: cannot reach RabbitMQ")
+
+
+@pytest.mark.parametrize("timeout", ["nan", "inf", "1e309", "-inf", "0", "-1"])
+def test_send_refuses_a_timeout_that_is_not_a_finite_positive_number(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], timeout: str
+) -> None:
+    code, err = run_worker(clean_env, capsys, *DEPOSIT, "--wait", "--timeout", timeout)
+
+    assert code == 2
+    assert len(err) == 1
+    assert err[0].startswith(
+        "error: Invalid value for '--timeout': expected a finite number of seconds more than 0"
+    )
+
+
+@pytest.mark.parametrize("seconds", ["nan", "inf", "1e309", "0.05", "601"])
+@pytest.mark.parametrize("command", [["dlq", "retry", "--all"], ["dlq", "edit", "abc"]])
+def test_dlq_refuses_a_watch_timeout_outside_its_finite_range(
+    clean_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    seconds: str,
+) -> None:
+    code, err = run_worker(clean_env, capsys, *command, "--watch-timeout", seconds)
+
+    assert code == 2
+    assert len(err) == 1
+    assert err[0].startswith(
+        "error: Invalid value for '--watch-timeout': expected a finite number of seconds "
+        "at least 0.1 and at most 600"
+    )
+
+
+@pytest.mark.parametrize("rate", ["inf", "1e309/s", "nan/s", "0/s"])
+def test_dlq_retry_refuses_a_rate_that_is_not_a_finite_positive_number(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], rate: str
+) -> None:
+    code, err = run_worker(clean_env, capsys, "dlq", "retry", "--all", "--rate", rate)
+
+    assert (code, err) == (
+        2,
+        [f"error: --rate must be a finite number more than 0/s, not {rate!r}"],
+    )
+
+
+HUGE_ID = "x" * 5000
+SHORT_HUGE_ID = f"{'x' * 40!r}… (5000 characters)"
+ID_RULE = "it must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["accounts", "show", HUGE_ID], f"error: invalid account id {SHORT_HUGE_ID}: {ID_RULE}"),
+        (["accounts", "show", "a/b"], f"error: invalid account id 'a/b': {ID_RULE}"),
+        (["sagas", "show", HUGE_ID], f"error: invalid transfer id {SHORT_HUGE_ID}: {ID_RULE}"),
+        (["sagas", "show", "t 1"], f"error: invalid transfer id 't 1': {ID_RULE}"),
+        *(
+            (
+                ["sagas", verb, HUGE_ID, "--reason", "why"],
+                f"error: invalid transfer id {SHORT_HUGE_ID}: {ID_RULE}",
+            )
+            for verb in ("retry", "compensate", "resolve")
+        ),
+    ],
+    ids=[
+        "account-huge",
+        "account-slash",
+        "saga-huge",
+        "saga-space",
+        "retry",
+        "compensate",
+        "resolve",
+    ],
+)
+def test_an_id_that_cannot_exist_is_refused_up_front_without_echoing_all_of_it(
+    clean_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    line: str,
+) -> None:
+    assert run_worker(clean_env, capsys, *argv) == (2, [line])
+
+
+def test_a_valid_account_id_goes_on_to_the_database(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run_worker(clean_env, capsys, "accounts", "show", "acc-1.b_2")
+
+    assert code == 1
+    assert err[0].startswith("error: the database file /nonexistent/dir/worker.sqlite3 does not")
+
+
+@pytest.mark.parametrize(
+    ("argv", "start"),
+    [
+        (
+            ["audit", "list", "--limit", "99999999999999999999"],
+            "error: Invalid value for '--limit': Input should be less than or equal to 100000",
+        ),
+        (
+            ["audit", "list", "--limit", "0"],
+            "error: Invalid value for '--limit': Input should be greater than or equal to 1",
+        ),
+        (
+            ["audit", "list", "--target", HUGE_ID],
+            "error: --target is 5000 characters long; an audit target has at most 255",
+        ),
+        (
+            ["audit", "list", "--action", "x" * 65],
+            "error: --action is 65 characters long; an audit action has at most 64",
+        ),
+    ],
+    ids=["limit-overflow", "limit-zero", "target", "action"],
+)
+def test_audit_list_refuses_filters_the_database_could_not_take(
+    clean_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    start: str,
+) -> None:
+    code, err = run_worker(clean_env, capsys, *argv)
+
+    assert code == 2
+    assert len(err) == 1
+    assert err[0].startswith(start)
+
+
+def test_the_audit_filters_widths_are_the_audit_tables_columns() -> None:
+    assert (audit._width("action"), audit._width("target")) == (64, 255)
+
+
+def test_an_echoed_input_is_cut_after_40_characters_with_its_length() -> None:
+    assert shown("acc-1") == "'acc-1'"
+    assert shown("y" * 40) == repr("y" * 40)
+    assert shown("y" * 41) == f"{'y' * 40!r}… (41 characters)"
+
+
+@pytest.mark.parametrize("command", [None, ""])
+def test_dlq_edit_says_a_letter_names_no_command_instead_of_unknown_command_none(
+    command: str | None,
+) -> None:
+    with pytest.raises(CliError) as raised:
+        require_command(command, "3f9a0c1d2e4b")
+
+    assert str(raised.value) == (
+        "letter 3f9a0c1d2e4b names no command; purge it or re-send it from its source"
+    )
+    assert raised.value.exit_code == 2

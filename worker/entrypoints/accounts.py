@@ -11,7 +11,13 @@ from worker.adapters import database
 from worker.adapters.mappers import account_to_domain
 from worker.adapters.orm import AccountRow
 from worker.config import Settings
-from worker.entrypoints.common import fail, load_settings, print_json, run_async
+from worker.entrypoints.common import (
+    fail,
+    load_settings,
+    print_json,
+    run_async,
+    valid_account_id,
+)
 from worker.entrypoints.errors import DATABASE_ERRORS, MIGRATE_HINT, database_failure
 
 accounts_app = typer.Typer(help="Read accounts.", no_args_is_help=True)
@@ -60,7 +66,7 @@ def _line(account: dict[str, Any]) -> str:
 
 @accounts_app.command("show")
 def show(
-    account_id: str,
+    account_id: str = typer.Argument(..., metavar="ACCOUNT_ID", callback=valid_account_id),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one account."""

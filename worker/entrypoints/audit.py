@@ -15,14 +15,18 @@ from typing import Any
 
 import typer
 from tortoise import connections
+from tortoise.fields import CharField
 
 from worker.adapters import database
 from worker.adapters.audit import AuditEntry, list_actions, record_action
+from worker.adapters.orm import AuditRow
 from worker.config import Settings
 from worker.entrypoints.common import CliError, fail, load_settings, print_json, run_async
 from worker.entrypoints.errors import DATABASE_ERRORS, MIGRATE_HINT, database_failure
 
 audit_app = typer.Typer(help="The operator audit trail.", no_args_is_help=True)
+#: More than any terminal wants; the database refuses a LIMIT past 64 bits.
+MAX_LIMIT = 100_000
 
 
 def require_database_file(settings: Settings) -> None:
@@ -89,6 +93,19 @@ def changes(before: Any, after: Any) -> str:
     return f"{_short(before)}→{_short(after)}"
 
 
+def _width(column: str) -> int:
+    field = AuditRow._meta.fields_map[column]
+    assert isinstance(field, CharField)
+    return field.max_length
+
+
+def _fits(option: str, value: str | None, column: str) -> None:
+    """A filter longer than its column could match nothing: the database would refuse it."""
+    width = _width(column)
+    if value is not None and len(value) > width:
+        fail(f"{option} is {len(value)} characters long; an audit {column} has at most {width}", 2)
+
+
 async def _query(
     settings: Settings, limit: int, action: str | None, target: str | None
 ) -> list[AuditEntry]:
@@ -101,7 +118,9 @@ async def _query(
 
 @audit_app.command("list")
 def list_command(
-    limit: int = typer.Option(50, "--limit", min=1, help="At most this many, newest first."),
+    limit: int = typer.Option(
+        50, "--limit", min=1, max=MAX_LIMIT, help="At most this many, newest first."
+    ),
     action: str = typer.Option(
         None, "--action", help="One action (saga.retry) or a prefix of them (saga, dlq)."
     ),
@@ -109,6 +128,8 @@ def list_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON, with before and after."),
 ) -> None:
     """Who did what, when, to what and why: operator actions on the DLQ and on sagas."""
+    _fits("--action", action, "action")
+    _fits("--target", target, "target")
     settings = load_settings()
     require_database_file(settings)
     try:

@@ -11,13 +11,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn, TypeVar
 
+import typer
 from pydantic import ValidationError
 
+from domain.accounts import ACCOUNT_ID_PATTERN, validate_account_id
+from domain.errors import InvalidValue
+from domain.transfers import validate_transfer_id
 from worker.config import Settings
 
 T = TypeVar("T")
@@ -94,4 +99,49 @@ def print_json(data: object) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
-# --- turning failures into one line ---------------------------------------------------
+# --- what the user typed ---------------------------------------------------------------
+
+#: How much of a user's input an error line repeats (a 5,000-character id is not echoed).
+ECHO_WIDTH = 40
+
+
+def shown(text: str, width: int = ECHO_WIDTH) -> str:
+    """``text`` quoted for an error line; past ``width`` characters cut, with its length."""
+    if len(text) <= width:
+        return repr(text)
+    return f"{text[:width]!r}… ({len(text)} characters)"
+
+
+def seconds(at_least: float = 0.0, at_most: float = math.inf) -> Callable[[float], float]:
+    """A typer callback for a number of seconds: finite, more than 0 and within the bounds.
+
+    Typer takes ``nan``, ``inf`` and ``1e309`` (inf) as floats; a bare ``value <= 0``
+    lets NaN through (every comparison with it is false), and typer's own min/max
+    refuses it saying it should be at most the maximum.
+    """
+    low = f"at least {at_least:g}" if at_least > 0 else "more than 0"
+    span = f"{low} and at most {at_most:g}" if at_most < math.inf else low
+
+    def check(value: float) -> float:
+        if not (math.isfinite(value) and value > 0 and at_least <= value <= at_most):
+            raise typer.BadParameter(f"expected a finite number of seconds {span}, not {value:g}")
+        return value
+
+    return check
+
+
+def _valid_id(what: str, value: str, validate: Callable[[str], str]) -> str:
+    try:
+        return validate(value)
+    except InvalidValue:  # its message repeats the whole value
+        fail(f"invalid {what} {shown(value)}: it must match {ACCOUNT_ID_PATTERN}", 2)
+
+
+def valid_account_id(value: str) -> str:
+    """``value`` if the domain takes it as an account id; else one short line, exit 2."""
+    return _valid_id("account id", value, validate_account_id)
+
+
+def valid_transfer_id(value: str) -> str:
+    """``value`` if the domain takes it as a transfer id; else one short line, exit 2."""
+    return _valid_id("transfer id", value, validate_transfer_id)

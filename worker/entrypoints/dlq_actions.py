@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import typer
 
 from worker.adapters.audit import default_operator
@@ -9,7 +11,7 @@ from worker.adapters.rabbitmq.dead_letter_groups import select
 from worker.adapters.rabbitmq.dead_letters import has_own_id
 from worker.adapters.rabbitmq.retry_report import RetryInterrupted
 from worker.entrypoints.audit import audit_trail
-from worker.entrypoints.common import fail, load_settings, run_async
+from worker.entrypoints.common import fail, load_settings, run_async, seconds, shown
 from worker.entrypoints.dlq_report import finish, interrupted, without_own_id
 from worker.entrypoints.dlq_sending import CHUNK_LETTERS, RetryAudit, send_in_chunks
 from worker.entrypoints.dlq_session import (
@@ -26,9 +28,8 @@ GROUP = typer.Option(None, "--group", help="Every dead letter with this error co
 TIMEOUT = typer.Option(
     30.0,
     "--watch-timeout",
-    min=0.1,
-    max=600.0,
-    help="Seconds to wait for the outcomes of each batch (at most 600).",
+    callback=seconds(at_least=0.1, at_most=600.0),
+    help="Seconds to wait for the outcomes of each batch (0.1 to 600).",
 )
 RETRY_REASON = typer.Option("", "--reason", help="Why: kept in the audit log.")
 
@@ -37,9 +38,9 @@ def _rate(text: str) -> float:
     try:
         rate = float(text.strip().removesuffix("/s"))
     except ValueError:
-        fail(f"--rate expects N/s (e.g. 10/s), not {text!r}", 2)
-    if not 0 < rate < float("inf"):
-        fail(f"--rate must be more than 0/s, not {text!r}", 2)
+        fail(f"--rate expects N/s (e.g. 10/s), not {shown(text)}", 2)
+    if not (math.isfinite(rate) and rate > 0):
+        fail(f"--rate must be a finite number more than 0/s, not {shown(text)}", 2)
     return rate
 
 

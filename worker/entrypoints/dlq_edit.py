@@ -16,13 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from worker.commands import PUBLIC_COMMANDS, Command, InvalidCommand, parse_command
-from worker.entrypoints.common import fail
+from worker.entrypoints.common import fail, shown
 
 
-def require_command(name: str | None) -> str:
-    """The command a dead letter was meant to be, if it is one that can be edited."""
+def require_command(name: str | None, letter_id: str = "") -> str:
+    """The command a dead letter (``letter_id``) was meant to be, if it is one that can
+    be edited; a letter that names none (no ``command`` header, routing key or type)
+    cannot be checked against any contract."""
+    letter = f"letter {letter_id}" if letter_id else "the letter"
+    if not name:
+        fail(f"{letter} names no command; purge it or re-send it from its source", 2)
     if name not in PUBLIC_COMMANDS:
-        fail(f"cannot edit a message for unknown command {name!r}; purge it instead", 2)
+        fail(f"cannot edit {letter}: unknown command {shown(name)}; purge it instead", 2)
     return name
 
 
@@ -39,7 +44,7 @@ def parse_sets(name: str, pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         key, separator, text = pair.partition("=")
         if not separator or not key:
-            fail(f"expected --set key=value, got {pair!r}", 2)
+            fail(f"expected --set key=value, got {shown(pair)}", 2)
         try:
             value = json.loads(text)
         except ValueError:

@@ -60,7 +60,7 @@ def edit(
                 letter = session.one(dlq_id)
             if not has_own_id(letter):
                 fail(f"cannot edit {dlq_id}: {NO_OWN_ID}")
-            name = require_command(letter.command)
+            name = require_command(letter.command, letter.id)
             if pairs:
                 edits: dict[str, Any] | str = parse_sets(name, pairs)
             else:

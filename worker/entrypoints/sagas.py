@@ -15,13 +15,15 @@ from worker.adapters.temporal import sagas
 from worker.adapters.temporal.client import connect
 from worker.config import Settings
 from worker.entrypoints.audit import audit_trail, record_done
-from worker.entrypoints.common import fail, load_settings, print_json, run_async
+from worker.entrypoints.common import fail, load_settings, print_json, run_async, valid_transfer_id
 from workflows.transfers.shared import OperatorAction, SagaStatus, workflow_id
 
 sagas_app = typer.Typer(
     help="Transfer sagas: list, show, and operator actions.", no_args_is_help=True
 )
 T = TypeVar("T")
+#: Checked before anything connects: an id no transfer can have is a usage mistake (exit 2).
+TRANSFER_ID = typer.Argument(..., metavar="TRANSFER_ID", callback=valid_transfer_id)
 
 
 def _with_client(settings: Settings, work: Callable[[Client], Awaitable[T]]) -> T:
@@ -83,7 +85,7 @@ def _status_json(
 
 @sagas_app.command("show")
 def show(
-    transfer_id: str,
+    transfer_id: str = TRANSFER_ID,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """State, steps, last error, and the link to the saga's page in the Temporal UI."""
@@ -161,18 +163,20 @@ OPERATOR = typer.Option(None, "--operator", help="Who (default: your user name).
 
 
 @sagas_app.command("retry")
-def retry(transfer_id: str, reason: str = REASON, operator: str = OPERATOR) -> None:
+def retry(transfer_id: str = TRANSFER_ID, reason: str = REASON, operator: str = OPERATOR) -> None:
     """Run the failed step again; restart a saga whose workflow failed or was terminated."""
     _operator_action("retry", transfer_id, reason, operator)
 
 
 @sagas_app.command("compensate")
-def compensate(transfer_id: str, reason: str = REASON, operator: str = OPERATOR) -> None:
+def compensate(
+    transfer_id: str = TRANSFER_ID, reason: str = REASON, operator: str = OPERATOR
+) -> None:
     """Give up going forward and undo what was done."""
     _operator_action("compensate", transfer_id, reason, operator)
 
 
 @sagas_app.command("resolve")
-def resolve(transfer_id: str, reason: str = REASON, operator: str = OPERATOR) -> None:
+def resolve(transfer_id: str = TRANSFER_ID, reason: str = REASON, operator: str = OPERATOR) -> None:
     """Mark the transfer as settled by hand; the saga ends."""
     _operator_action("resolve", transfer_id, reason, operator)

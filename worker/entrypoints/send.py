@@ -16,8 +16,9 @@ from worker.adapters.temporal.client import connect as temporal_connect
 from worker.adapters.temporal.sagas import wait_until_settled
 from worker.commands import Command, InvalidCommand, TransferMoney, parse_command
 from worker.config import Settings
-from worker.entrypoints.common import fail, load_settings, print_json, run_async
+from worker.entrypoints.common import fail, load_settings, print_json, run_async, seconds, shown
 from worker.entrypoints.errors import AMQP_ERRORS, amqp_failure
+from worker.message_ids import IdProblem, check_correlation_id, check_message_id
 
 EXIT_BY_STATUS = {"accepted": 0, "rejected": 1, "invalid": 2}
 EXIT_BY_SAGA_STATE = {"completed": 0, "needs_operator": 4, "failed": 5}
@@ -35,7 +36,7 @@ def _fields(pairs: list[str], as_json: str | None) -> object:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            fail(f"expected key=value, got {pair!r}", 2)
+            fail(f"expected key=value, got {shown(pair)}", 2)
         fields[key] = value
     return fields
 
@@ -80,10 +81,17 @@ async def _reply(replies: AbstractQueue, correlation_id: str) -> dict[str, objec
     return None
 
 
-def _positive(value: float) -> float:
-    if value <= 0:
-        raise typer.BadParameter(f"must be more than 0, not {value:g}")
-    return value
+def _ids(message_id: str | None, correlation_id: str | None) -> tuple[str, str]:
+    """The ids to send (a new message id unless given), as the worker will take them.
+
+    A value given but empty is a mistake, not a request for the default.
+    """
+    try:
+        message = str(uuid.uuid4()) if message_id is None else check_message_id(message_id)
+        correlation = message if correlation_id is None else check_correlation_id(correlation_id)
+    except IdProblem as problem:
+        fail(f"{problem.code}: {problem.message}", 2)
+    return message, correlation
 
 
 def send(
@@ -94,7 +102,7 @@ def send(
     correlation_id: str = typer.Option(None, "--correlation-id", help="Default: the message id."),
     wait: bool = typer.Option(False, "--wait", help="Wait for the outcome; 0 only if accepted."),
     timeout: float = typer.Option(
-        30.0, "--timeout", help="Seconds --wait waits (more than 0).", callback=_positive
+        30.0, "--timeout", help="Seconds --wait waits (more than 0).", callback=seconds()
     ),
     output_json: bool = typer.Option(False, "--output-json", help="Print the outcome as JSON."),
     wait_saga: bool = typer.Option(
@@ -115,8 +123,7 @@ def send(
         command = parse_command(command_name, _fields(pairs or [], as_json))
     except InvalidCommand as invalid:
         fail(f"{invalid.code}: {invalid.message}", 2)
-    message_id = message_id or str(uuid.uuid4())
-    correlation_id = correlation_id or message_id
+    message_id, correlation_id = _ids(message_id, correlation_id)
     try:
         outcome = run_async(
             _publish(settings, command, message_id, correlation_id, timeout if wait else None)
