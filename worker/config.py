@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(
         30.0, ge=0, description="Seconds in-flight messages get to finish on SIGTERM."
     )
+    retry_seal_key: str = Field(
+        "",
+        repr=False,
+        description="Key sealing the retry count of delayed retries (empty: kept in the database).",
+    )
     temporal_address: str = Field(
         "127.0.0.1:7233", description="Temporal frontend host:port (`dev` starts one here)."
     )

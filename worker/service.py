@@ -13,10 +13,12 @@ from aio_pika.abc import AbstractConnection
 
 from worker.adapters.database import is_reachable
 from worker.adapters.outbox_relay import OutboxRelay
-from worker.adapters.rabbitmq import topology
+from worker.adapters.rabbitmq import topology, wire
 from worker.adapters.rabbitmq.consumer import CommandConsumer
 from worker.adapters.rabbitmq.publishing import ReplyPublisher
+from worker.adapters.rabbitmq.retry_seal import RetrySeal
 from worker.adapters.retention import RetentionSweeper
+from worker.adapters.secrets import retry_seal_key
 from worker.config import Settings, redact
 from worker.messagebus import MessageBus
 
@@ -55,8 +57,10 @@ class WorkerService:
         self._retention = retention
         self._consume_commands = consume_commands
         self.ready = asyncio.Event()
+        self._seal: RetrySeal | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
+        wire.install()
         failures = 0
         while not stop.is_set():
             started = time.monotonic()
@@ -103,10 +107,13 @@ class WorkerService:
         if not self._consume_commands:
             queues = {}
         replies = ReplyPublisher(connection)
-        consumers = [
-            CommandConsumer(self._bus, self._settings, name, is_reachable, replies)
-            for name in queues
-        ]
+        consumers: list[CommandConsumer] = []
+        if queues:
+            seal = await self._retry_seal()
+            consumers = [
+                CommandConsumer(self._bus, self._settings, name, is_reachable, replies, seal)
+                for name in queues
+            ]
         for consumer, queue in zip(consumers, queues.values(), strict=True):
             await consumer.start(channel, queue)
         relay_stop = asyncio.Event()
@@ -147,6 +154,16 @@ class WorkerService:
         if stop.is_set():
             await self._flush_outbox(relay_channel)
         closed.cancel()
+
+    async def _retry_seal(self) -> RetrySeal:
+        """The seal, with the key from the settings or the database (read once per process).
+
+        A session cannot consume without it: while the database is down at start,
+        the session fails and the worker tries again after its backoff.
+        """
+        if self._seal is None:
+            self._seal = RetrySeal(await retry_seal_key(self._settings))
+        return self._seal
 
     @staticmethod
     async def _stop_retention(task: asyncio.Task[None]) -> None:

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlparse
 import aio_pika
 import pytest
 
+from tests import hostile_amqp as raw
 from tests.e2e.harness import ROOT, BusClient, WorkerProcess, money, open_account, run_cli
 from tests.services import pg_fetch
 from worker.entrypoints.dlq_session import CONNECTION_NAME
@@ -338,12 +339,35 @@ async def test_a_letter_without_a_message_id_of_its_own_is_never_sent_back(
         refused = dlq(worker_env, *args)
         assert refused.returncode == 1
         assert refused.stderr.startswith("error: not sent back: ") and anonymous in refused.stderr
-        assert "no message id of its own: re-send it from its source with one, or purge it" in (
-            refused.stderr
-        )
+        assert "no message id of its own, or properties that could not be read" in refused.stderr
     edited = dlq(worker_env, "edit", anonymous, "--set", "amount=2.00")
     assert edited.returncode == 1 and "no message id of its own" in edited.stderr
     assert dlq(worker_env, "show", anonymous).returncode == 0, "still in the DLQ"
+
+
+async def test_a_letter_the_client_library_cannot_decode_is_listed_shown_and_purged(
+    worker: WorkerProcess, worker_env: dict[str, str], amqp_url: str
+) -> None:
+    """As the broker leaves a poison message after its delivery limit: no record of ours."""
+    death = raw.table([("x-death", raw.value("A", raw.longstr(b"")))])
+    properties = raw.properties(
+        content_type=raw.shortstr("application/json"),
+        headers=death,
+        message_id=raw.shortstr(b"\xffpoison"),
+        timestamp=raw.timestamp(2**63 - 1),
+    )
+    body = json.dumps(money("zed", "1.00")).encode()
+    await asyncio.to_thread(raw.publish_raw, amqp_url, "", DLQ, body, properties)
+
+    [letter] = groups(worker_env)["undecodable_properties"]
+    assert "message_id" in letter["error_message"] and "timestamp" in letter["error_message"]
+    shown = as_json(dlq(worker_env, "show", letter["id"], "--json"))
+    assert shown["body"] == money("zed", "1.00")
+    refused = dlq(worker_env, "retry", letter["id"])
+    assert refused.returncode == 1 and "properties that could not be read" in refused.stderr
+    purged = dlq(worker_env, "purge", letter["id"], "--reason", "poison")
+    assert purged.returncode == 0, purged.stderr
+    assert dlq(worker_env, "show", letter["id"]).returncode == 1, "gone"
 
 
 async def test_editing_a_copy_whose_message_id_was_processed_is_refused_as_changing_nothing(

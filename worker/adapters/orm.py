@@ -82,3 +82,13 @@ class AuditRow(Model):
 
     class Meta:
         table = "audit_log"
+
+
+class WorkerSecret(Model):
+    """A secret every worker of one database shares (the retry seal's key)."""
+
+    name = fields.CharField(pk=True, max_length=64)
+    value = fields.CharField(max_length=128)
+
+    class Meta:
+        table = "worker_secret"

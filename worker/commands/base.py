@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, ClassVar
 
 from pydantic import (
@@ -17,6 +18,8 @@ from pydantic import (
 from domain.accounts import ACCOUNT_ID_PATTERN
 from domain.errors import InvalidValue
 from domain.money import MINOR_UNITS, Money
+
+UNSTORABLE_TEXT = re.compile(r"[\x00\ud800-\udfff]")
 
 AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
 
@@ -55,6 +58,20 @@ class Command(BaseModel):
     @classmethod
     def name(cls) -> str:
         return cls.__name__
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: object) -> object:
+        """No text the database cannot store (PostgreSQL refuses NUL; UTF-8 cannot
+        hold a lone surrogate, which JSON's ``\\ud800`` escapes can produce)."""
+        if isinstance(value, str):
+            unstorable = UNSTORABLE_TEXT.search(value)
+            if unstorable:
+                raise ValueError(
+                    f"contains {unstorable.group()!r} at position {unstorable.start()}, "
+                    "which cannot be stored"
+                )
+        return value
 
     @property
     def aggregate_id(self) -> str:

@@ -14,6 +14,7 @@ from aio_pika.abc import AbstractConnection
 
 from worker.adapters.audit import record_action
 from worker.adapters.orm import InboxRow
+from worker.adapters.rabbitmq import wire
 from worker.adapters.rabbitmq.dead_letters import DeadLetter
 from worker.adapters.rabbitmq.dlq_store import DeadLetterStore, ready_counts
 from worker.adapters.rabbitmq.topology import command_queues, dead_letter_queue
@@ -56,7 +57,9 @@ class Session:
 @asynccontextmanager
 async def connected(settings: Settings) -> AsyncIterator[AbstractConnection]:
     """A connection to RabbitMQ, named for the management UI; closed quietly (a
-    broken one must not hide the error that broke it)."""
+    broken one must not hide the error that broke it). Letters whose properties
+    the client library cannot decode are read too (see ``wire``)."""
+    wire.install()
     try:
         connection = await aio_pika.connect(
             settings.amqp_url, timeout=10, client_properties={"connection_name": CONNECTION_NAME}

@@ -12,10 +12,13 @@ from collections.abc import Awaitable, Callable
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
 from worker.adapters.rabbitmq.breaker import Breaker
-from worker.adapters.rabbitmq.envelope import Envelope, message_id_of, open_envelope
+from worker.adapters.rabbitmq.delivery import Delivery, read_delivery
+from worker.adapters.rabbitmq.envelope import Envelope, open_envelope
 from worker.adapters.rabbitmq.failure_routing import FailureRouter, log_outcome
 from worker.adapters.rabbitmq.publishing import ReplyPublisher
-from worker.adapters.rabbitmq.retries import Failed, attempts_of
+from worker.adapters.rabbitmq.retries import Failed
+from worker.adapters.rabbitmq.retry_seal import RetrySeal
+from worker.adapters.rabbitmq.topology import own_queues
 from worker.commands import InvalidCommand
 from worker.config import Settings
 from worker.failures import Failure, classify, policy_of
@@ -49,6 +52,7 @@ class CommandConsumer:
         queue_name: str,
         database_reachable: Callable[[], Awaitable[bool]],
         replies: ReplyPublisher,
+        seal: RetrySeal,
     ) -> None:
         self._replies = replies
         self._bus = bus
@@ -63,7 +67,9 @@ class CommandConsumer:
         self._breaker = Breaker(
             settings.breaker_threshold, settings.breaker_probe_interval, queue_name
         )
-        self._router = FailureRouter(queue_name, settings.retry_delay_seconds, replies)
+        self._seal = seal
+        self._own_queues = own_queues(settings.retry_delay_seconds)
+        self._router = FailureRouter(settings.retry_delay_seconds, replies, seal)
 
     async def start(self, channel: AbstractChannel, queue: AbstractQueue) -> None:
         self._channel, self._queue = channel, queue
@@ -101,9 +107,10 @@ class CommandConsumer:
         assert task is not None
         self._in_flight.add(task)
         try:
-            await self._process(message)
+            delivery = read_delivery(message, self._queue_name, self._seal, self._own_queues)
+            await self._process(delivery)
         except Exception:
-            log.warning("delivery %s failed; returning it", message_id_of(message), exc_info=True)
+            log.warning("delivery %s failed; returning it", message.delivery_tag, exc_info=True)
             await self._give_back(message)
         finally:
             self._in_flight.discard(task)
@@ -115,37 +122,33 @@ class CommandConsumer:
         with contextlib.suppress(Exception):
             await message.nack(requeue=True)
 
-    async def _process(self, message: AbstractIncomingMessage) -> None:
+    async def _process(self, delivery: Delivery) -> None:
         started = time.perf_counter()
         assert self._channel is not None
         try:
-            envelope = open_envelope(message, self._settings.max_body_bytes)
+            envelope = open_envelope(delivery, self._settings.max_body_bytes)
         except InvalidCommand as invalid:
-            failed = Failed(Failure.INVALID, invalid, attempts_of(message, self._queue_name)[0])
-            message_id = message_id_of(message) or ""
-            await self._router.route(self._channel, message, message_id, None, failed, started)
+            failed = Failed(Failure.INVALID, invalid, delivery.attempts)
+            await self._router.route(self._channel, delivery, None, failed, started)
             return
-        result = await self._attempts(envelope, message)
+        result = await self._attempts(envelope, delivery)
         if result is None:
-            await message.nack(requeue=True)
+            await delivery.message.nack(requeue=True)
         elif isinstance(result, Failed):
-            context = envelope.context
             await self._router.route(
-                self._channel, message, context.message_id, context.command_name, result, started
+                self._channel, delivery, envelope.context.command_name, result, started
             )
         else:
             if self._settings.test_crash_after_commit == result.message_id:
                 os._exit(75)
-            await message.ack()
-            log_outcome(message, result, started)
+            await delivery.message.ack()
+            log_outcome(delivery, result, started)
             # After the ack, on its own channel: a bad reply_to can cost the reply, nothing more.
-            await self._replies.send(message, result)
+            await self._replies.send(delivery, result)
 
-    async def _attempts(
-        self, envelope: Envelope, message: AbstractIncomingMessage
-    ) -> Outcome | Failed | None:
+    async def _attempts(self, envelope: Envelope, delivery: Delivery) -> Outcome | Failed | None:
         """Handle with immediate retries: an outcome, a failure, or ``None`` when stopping."""
-        attempts = attempts_of(message, self._queue_name)[0]
+        attempts = delivery.attempts
         counted = 0
         while True:
             probe = await self._breaker.admit(self._stopping)

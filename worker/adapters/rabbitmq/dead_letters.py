@@ -19,16 +19,21 @@ from typing import Any
 from aio_pika.abc import AbstractIncomingMessage
 
 from worker.adapters.rabbitmq import headers as h
-from worker.adapters.rabbitmq.envelope import SAGA_KEY
+from worker.adapters.rabbitmq.delivery import message_id_of
+from worker.adapters.rabbitmq.wire import UNDECODABLE, Undecodable
 from worker.commands import PUBLIC_COMMANDS
 
 DLQ_SUFFIX = ".dlq"
 #: Headers the broker sets on delivery: never part of a message's identity.
 VOLATILE_HEADERS = ("x-delivery-count",)
 #: Why a message had no usable message id of its own (see ``envelope``).
-NO_OWN_ID_CODES = frozenset({"missing_message_id", "invalid_message_id", "reserved_message_id"})
-NO_OWN_ID = "no message id of its own: re-send it from its source with one, or purge it"
-MAX_MESSAGE_ID = 255
+NO_OWN_ID_CODES = frozenset(
+    {"missing_message_id", "invalid_message_id", "reserved_message_id", "undecodable_properties"}
+)
+NO_OWN_ID = (
+    "no message id of its own, or properties that could not be read: "
+    "re-send it from its source, or purge it"
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,9 @@ class Properties:
     reply_to: str | None = None
     type: str | None = None
     timestamp: datetime | None = None
+    priority: int | None = None
+    app_id: str | None = None
+    user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,10 +79,9 @@ def has_own_id(letter: DeadLetter) -> bool:
     library made up (aiormq fills in a random ``message_id``): sent back under it,
     it would be applied even if its sender has since re-sent it with a proper id.
     """
-    key = letter.message_id
-    if letter.error_code in NO_OWN_ID_CODES or not key:
+    if letter.error_code in NO_OWN_ID_CODES or h.UNDECODABLE_PROPERTIES in letter.headers:
         return False
-    return len(key) <= MAX_MESSAGE_ID and not SAGA_KEY.match(key)
+    return letter.message_id is not None
 
 
 def jsonable(value: Any) -> Any:
@@ -85,11 +92,11 @@ def jsonable(value: Any) -> Any:
         return [jsonable(item) for item in value]
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, bytes):
+    if isinstance(value, bytes | bytearray):
         try:
-            return value.decode("utf-8")
+            return bytes(value).decode("utf-8")
         except UnicodeDecodeError:
-            return repr(value)
+            return repr(bytes(value))
     if isinstance(value, Decimal):
         return str(value)
     return value
@@ -154,7 +161,7 @@ def read(dlq: str, body: bytes, headers: Mapping[str, Any], props: Properties) -
     routing_keys = death.get("routing-keys")
     death_key = _text(routing_keys[0]) if isinstance(routing_keys, list) and routing_keys else None
     routing_key = _text(headers.get(h.ORIGINAL_ROUTING_KEY)) or death_key or ""
-    header_id = _text(headers.get("message-id"))
+    own_id, _ = message_id_of(headers, props.message_id)
     return DeadLetter(
         id=_text(headers.get(h.DLQ_ID)) or fallback_id(body, headers, props),
         dlq=dlq,
@@ -166,7 +173,7 @@ def read(dlq: str, body: bytes, headers: Mapping[str, Any], props: Properties) -
         error_code=code,
         error_message=message,
         command=command_name(headers, routing_key, props.type),
-        message_id=header_id or props.message_id or None,
+        message_id=own_id,
         failed_at=_text(headers.get(h.FAILED_AT)) or _text(death.get("time")),
         attempts=_attempts(headers.get(h.ATTEMPTS)),
         body=body,
@@ -176,6 +183,14 @@ def read(dlq: str, body: bytes, headers: Mapping[str, Any], props: Properties) -
 
 
 def from_delivery(message: AbstractIncomingMessage, dlq: str, tag: int = 0) -> DeadLetter:
+    """The letter as read from ``dlq``; one whose own properties cannot be decoded (the
+    broker dead-lettered it before this worker could read it) says so in its headers."""
+    headers = dict(message.headers or {})
+    undecodable = headers.pop(UNDECODABLE, None)
+    if isinstance(undecodable, Undecodable):
+        headers[h.UNDECODABLE_PROPERTIES] = bytearray(undecodable.raw)
+        headers.setdefault(h.ERROR_CODE, "undecodable_properties")
+        headers.setdefault(h.ERROR_MESSAGE, undecodable.describe())
     props = Properties(
         message_id=message.message_id,
         correlation_id=message.correlation_id,
@@ -184,5 +199,8 @@ def from_delivery(message: AbstractIncomingMessage, dlq: str, tag: int = 0) -> D
         reply_to=message.reply_to,
         type=message.type,
         timestamp=message.timestamp,
+        priority=message.priority,
+        app_id=message.app_id,
+        user_id=message.user_id,
     )
-    return replace(read(dlq, message.body, message.headers or {}, props), tag=tag)
+    return replace(read(dlq, message.body, headers, props), tag=tag)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel
 
-from worker.adapters.rabbitmq.envelope import command_name_of
+from worker.adapters.rabbitmq.delivery import Delivery
 from worker.adapters.rabbitmq.publishing import ReplyPublisher
-from worker.adapters.rabbitmq.retries import Failed, attempts_of, dead_letter, schedule_retry
+from worker.adapters.rabbitmq.retries import Failed, dead_letter, schedule_retry
+from worker.adapters.rabbitmq.retry_seal import RetrySeal
 from worker.failures import Failure
 from worker.outcomes import Outcome, Status
 
@@ -23,41 +24,39 @@ class FailureRouter:
     retry queue; anything else, or a message out of rounds, goes to the DLQ.
     """
 
-    def __init__(self, queue_name: str, delays: tuple[float, ...], replies: ReplyPublisher) -> None:
-        self._queue_name = queue_name
+    def __init__(self, delays: tuple[float, ...], replies: ReplyPublisher, seal: RetrySeal) -> None:
         self._delays = delays
         self._replies = replies
+        self._seal = seal
 
     async def route(
         self,
         channel: AbstractChannel,
-        message: AbstractIncomingMessage,
-        message_id: str,
+        delivery: Delivery,
         command: str | None,
         failed: Failed,
         started: float,
     ) -> None:
-        round_ = attempts_of(message, self._queue_name)[1]
+        round_ = delivery.retry_round
         if command is None or not failed.failure.retryable or round_ >= len(self._delays):
-            await self._dead_letter(channel, message, message_id, command, failed, started)
+            await self._dead_letter(channel, delivery, command, failed, started)
             return
         delay = self._delays[round_]
         await schedule_retry(
             channel,
-            message,
-            queue=self._queue_name,
-            command=command,
+            delivery,
+            self._seal,
             delay=delay,
             attempts=failed.attempts,
             round_=round_ + 1,
         )
-        await message.ack()
+        await delivery.message.ack()
         log.warning(
             "command=%s message_id=%s correlation_id=%s %s failure after %d attempts; "
             "delayed retry %d/%d in %gs: %s",
             command,
-            message_id,
-            message.correlation_id or "-",
+            delivery.log_id,
+            delivery.correlation_id or "-",
             failed.failure,
             failed.attempts,
             round_ + 1,
@@ -65,37 +64,36 @@ class FailureRouter:
             delay,
             failed.error,
         )
-        await self._replies.notify_retrying(message, message_id, failed.info())
+        await self._replies.notify_retrying(delivery, failed.info())
 
     async def _dead_letter(
         self,
         channel: AbstractChannel,
-        message: AbstractIncomingMessage,
-        message_id: str,
+        delivery: Delivery,
         command: str | None,
         failed: Failed,
         started: float,
     ) -> None:
         record = failed.record()
-        dlq_id = await dead_letter(channel, message, self._queue_name, record, command)
-        await message.ack()
-        outcome = Outcome.invalid(message_id, record.code, record.message)
-        log_outcome(message, outcome, started, f" failure={record.failure_class} dlq_id={dlq_id}")
+        dlq_id = await dead_letter(channel, delivery, record, command)
+        await delivery.message.ack()
+        outcome = Outcome.invalid(delivery.message_id or "", record.code, record.message)
+        log_outcome(delivery, outcome, started, f" failure={record.failure_class} dlq_id={dlq_id}")
         if failed.failure is Failure.BUG:
-            log.error("message %s dead-lettered after a bug", message_id, exc_info=failed.error)
-        await self._replies.send(message, outcome)
+            log.error(
+                "message %s dead-lettered after a bug", delivery.log_id, exc_info=failed.error
+            )
+        await self._replies.send(delivery, outcome)
 
 
-def log_outcome(
-    message: AbstractIncomingMessage, outcome: Outcome, started: float, extra: str = ""
-) -> None:
+def log_outcome(delivery: Delivery, outcome: Outcome, started: float, extra: str = "") -> None:
     level = logging.WARNING if outcome.status is Status.INVALID else logging.INFO
     log.log(
         level,
         "command=%s message_id=%s correlation_id=%s outcome=%s%s%s%s duration_ms=%.1f",
-        command_name_of(message),
+        delivery.command_name,
         outcome.message_id or "-",
-        message.correlation_id or "-",
+        delivery.correlation_id or "-",
         outcome.status,
         " (duplicate)" if outcome.duplicate else "",
         f" error={outcome.error.code}" if outcome.error else "",

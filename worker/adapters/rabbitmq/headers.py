@@ -7,12 +7,13 @@ read them (and strip them again when they send a message back).
 
 from __future__ import annotations
 
-from typing import Any
-
 #: Handler attempts so far, across in-process retries and delayed rounds.
 ATTEMPTS = "attempts"
 #: Delayed retry rounds already spent (0 or absent: none yet).
 RETRY_ROUND = "retry-round"
+#: The HMAC that proves a worker wrote the two counts above (see ``retry_seal``).
+RETRY_SEAL = "retry-seal"
+SEALED = (ATTEMPTS, RETRY_ROUND, RETRY_SEAL)
 #: The command name, so a message coming back from a retry queue (whose routing
 #: key is then the queue's name) is still recognised.
 COMMAND = "command"
@@ -33,6 +34,15 @@ ORIGINAL_QUEUE = "original-queue"
 ORIGINAL_EXCHANGE = "original-exchange"
 ORIGINAL_ROUTING_KEY = "original-routing-key"
 FAILED_AT = "failed-at"
+#: The raw content-header bytes of a message whose properties could not be decoded.
+UNDECODABLE_PROPERTIES = "undecodable-properties"
+#: What was cut from a copy so that it fits in one frame (see ``copies``).
+TRIMMED = "trimmed"
+#: Properties a copy cannot carry as properties, kept as headers instead: an
+#: expiration would expire the dead letter, and the broker refuses a ``user_id``
+#: other than the publishing connection's user.
+ORIGINAL_EXPIRATION = "original-expiration"
+ORIGINAL_USER_ID = "original-user-id"
 
 DEAD_LETTER_RECORD = (
     DLQ_ID,
@@ -45,6 +55,8 @@ DEAD_LETTER_RECORD = (
     ORIGINAL_EXCHANGE,
     ORIGINAL_ROUTING_KEY,
     FAILED_AT,
+    UNDECODABLE_PROPERTIES,
+    TRIMMED,
 )
 #: What the broker writes when it dead-letters or redelivers: stale on a new copy.
 BROKER_HEADERS = (
@@ -64,28 +76,7 @@ ORIGIN = (ORIGINAL_EXCHANGE, ORIGINAL_ROUTING_KEY)
 #: and no stale failure record (the broker's own history goes too).
 STRIPPED_ON_RETRY = (
     *(name for name in DEAD_LETTER_RECORD if name not in ORIGIN),
-    ATTEMPTS,
-    RETRY_ROUND,
+    *SEALED,
     RETRY_REPLY_TO,
     *BROKER_HEADERS,
 )
-
-
-def encodable_headers(headers: dict[str, Any]) -> dict[str, Any]:
-    """``headers`` as they can be published again.
-
-    pamqp decodes a string header that is not UTF-8 as ``bytes`` but can only
-    encode ``bytearray``: a copy carrying such a value would fail to publish, and
-    the message would bounce until the broker's delivery limit, without a reason.
-    """
-    return {key: _encodable(value) for key, value in headers.items()}
-
-
-def _encodable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return bytearray(value)
-    if isinstance(value, dict):
-        return encodable_headers(value)
-    if isinstance(value, list | tuple):
-        return [_encodable(item) for item in value]
-    return value

@@ -8,10 +8,10 @@ import logging
 from typing import Any
 
 from aio_pika import DeliveryMode, Message
-from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel, AbstractConnection
 
 from worker.adapters.orm import OutboxRow
-from worker.adapters.rabbitmq.headers import RETRY_REPLY_TO
+from worker.adapters.rabbitmq.delivery import Delivery
 from worker.adapters.rabbitmq.topology import EVENTS_EXCHANGE
 from worker.outcomes import ErrorInfo, Outcome
 
@@ -33,32 +33,27 @@ class ReplyPublisher:
         self._channel: AbstractChannel | None = None
         self._opening = asyncio.Lock()  # concurrent replies open one channel, not many
 
-    async def send(self, request: AbstractIncomingMessage, outcome: Outcome) -> None:
-        await self._answer(request, outcome.message_id, outcome.to_json())
+    async def send(self, request: Delivery, outcome: Outcome) -> None:
+        if request.refused_reply_to:
+            log.warning(
+                "no reply to %r for %s: it is one of the worker's own queues",
+                request.refused_reply_to,
+                request.log_id,
+            )
+        for destination in (request.reply_to, request.operator_queue):
+            await self._publish(request, destination, outcome.to_json())
 
-    async def notify_retrying(
-        self, request: AbstractIncomingMessage, message_id: str, error: ErrorInfo
-    ) -> None:
+    async def notify_retrying(self, request: Delivery, error: ErrorInfo) -> None:
         """Tell the operator's queue (never the client's) that the message failed again."""
         notice = {
             "status": "retrying",
-            "message_id": message_id,
+            "message_id": request.message_id,
             "error": {"code": error.code, "message": error.message},
         }
-        await self._publish(request, operator_queue(request), message_id, notice)
-
-    async def _answer(
-        self, request: AbstractIncomingMessage, message_id: str, answer: dict[str, Any]
-    ) -> None:
-        for destination in (request.reply_to, operator_queue(request)):
-            await self._publish(request, destination, message_id, answer)
+        await self._publish(request, request.operator_queue, notice)
 
     async def _publish(
-        self,
-        request: AbstractIncomingMessage,
-        destination: str | None,
-        message_id: str,
-        answer: dict[str, Any],
+        self, request: Delivery, destination: str | None, answer: dict[str, Any]
     ) -> None:
         if not destination:
             return
@@ -67,26 +62,21 @@ class ReplyPublisher:
             channel = await self._open_channel()
             await channel.default_exchange.publish(
                 Message(
-                    body, content_type="application/json", correlation_id=request.correlation_id
+                    body,
+                    content_type="application/json",
+                    correlation_id=request.message.correlation_id,
                 ),
                 routing_key=destination,
                 mandatory=False,
             )
         except Exception as error:
-            log.warning("no reply to %r for %s: %s", destination, message_id, error)
+            log.warning("no reply to %r for %s: %s", destination, request.log_id, error)
 
     async def _open_channel(self) -> AbstractChannel:
         async with self._opening:
             if self._channel is None or self._channel.is_closed:
                 self._channel = await self._connection.channel(publisher_confirms=False)
             return self._channel
-
-
-def operator_queue(request: AbstractIncomingMessage) -> str | None:
-    value = (request.headers or {}).get(RETRY_REPLY_TO)
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    return value if isinstance(value, str) and value else None
 
 
 def event_message(row: OutboxRow) -> Message:

@@ -12,12 +12,11 @@ from worker.adapters.rabbitmq.dead_letters import DeadLetter
 
 def retry_headers(letter: DeadLetter, reply_to: str) -> dict[str, Any]:
     """The original's headers (``message-id`` included) without the failure record
-    and retry bookkeeping, plus where it came from and where to report its outcome;
-    as they can be published (a header that is not UTF-8 was read as ``bytes``)."""
+    and retry bookkeeping, plus where it came from and where to report its outcome."""
     kept = {key: value for key, value in letter.headers.items() if key not in h.STRIPPED_ON_RETRY}
     kept[h.RETRIED_FROM] = letter.id
     kept[h.RETRY_REPLY_TO] = reply_to
-    return h.encodable_headers(kept)
+    return kept
 
 
 def redelivery(letter: DeadLetter, reply_to: str, body: bytes | None = None) -> Message:
@@ -33,10 +32,12 @@ def redelivery(letter: DeadLetter, reply_to: str, body: bytes | None = None) -> 
         headers=retry_headers(letter, reply_to),
         content_type=props.content_type if body is None else "application/json",
         content_encoding=props.content_encoding if body is None else None,
-        message_id=props.message_id,
+        message_id=letter.message_id or props.message_id,
         correlation_id=props.correlation_id,
         reply_to=props.reply_to,
         type=letter.command or props.type,
         timestamp=props.timestamp,
+        priority=props.priority,
+        app_id=props.app_id,
         delivery_mode=DeliveryMode.PERSISTENT,
     )

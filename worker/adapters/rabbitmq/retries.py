@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aio_pika import DeliveryMode, Message
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel
 
 from domain.errors import FailureClass
 from worker.adapters.rabbitmq import headers as h
+from worker.adapters.rabbitmq.copies import copy_of, fitted, publishing_limits
+from worker.adapters.rabbitmq.delivery import Delivery
+from worker.adapters.rabbitmq.retry_seal import RetrySeal
 from worker.adapters.rabbitmq.topology import dead_letter_queue, retry_queue
 from worker.failures import trimmed_stack
 from worker.outcomes import ErrorInfo
@@ -71,90 +73,45 @@ class Failed:
         )
 
 
-def attempts_of(message: AbstractIncomingMessage, queue: str) -> tuple[int, int]:
-    """(handler attempts, delayed rounds) spent before this delivery, from our own headers.
-
-    They count only on a message that came back from one of ``queue``'s retry
-    queues (the broker's ``x-death`` says so): a client cannot skip the retries by
-    setting them, and a message sent back from the DLQ starts afresh.
-    """
-    found = message.headers or {}
-    if not _came_back_from_retry(found.get("x-death"), f"{queue}.retry."):
-        return 0, 0
-    return _count(found.get(h.ATTEMPTS)), _count(found.get(h.RETRY_ROUND))
-
-
-def _came_back_from_retry(deaths: object, prefix: str) -> bool:
-    if not isinstance(deaths, list) or not deaths or not isinstance(deaths[0], dict):
-        return False
-    latest = deaths[0].get("queue")  # the broker keeps the most recent death first
-    if isinstance(latest, bytes | bytearray):
-        latest = latest.decode("utf-8", "replace")
-    return isinstance(latest, str) and latest.startswith(prefix)
-
-
-def _count(value: object) -> int:
-    try:
-        return max(0, int(str(value))) if value is not None else 0
-    except ValueError:
-        return 0
-
-
-def _with_origin(message: AbstractIncomingMessage) -> dict[str, Any]:
+def _with_origin(delivery: Delivery) -> dict[str, Any]:
     """The headers, plus where the message was first published (kept across retry rounds)."""
-    headers = dict(message.headers or {})
-    headers.setdefault(h.ORIGINAL_EXCHANGE, message.exchange or "")
-    headers.setdefault(h.ORIGINAL_ROUTING_KEY, message.routing_key or "")
+    headers = dict(delivery.headers)
+    headers.setdefault(h.ORIGINAL_EXCHANGE, delivery.message.exchange or "")
+    headers.setdefault(h.ORIGINAL_ROUTING_KEY, delivery.message.routing_key or "")
     return headers
-
-
-def _copy(
-    message: AbstractIncomingMessage, headers: dict[str, Any], type_: str | None = None
-) -> Message:
-    return Message(
-        message.body,
-        headers=h.encodable_headers(headers),
-        content_type=message.content_type,
-        content_encoding=message.content_encoding,
-        message_id=message.message_id,
-        correlation_id=message.correlation_id,
-        reply_to=message.reply_to,
-        type=type_ if type_ is not None else message.type,
-        timestamp=message.timestamp,
-        delivery_mode=DeliveryMode.PERSISTENT,
-    )
 
 
 async def schedule_retry(
     channel: AbstractChannel,
-    message: AbstractIncomingMessage,
+    delivery: Delivery,
+    seal: RetrySeal,
     *,
-    queue: str,
-    command: str,
     delay: float,
     attempts: int,
     round_: int,
 ) -> None:
-    """Park a copy in ``queue``'s retry queue for ``delay``; the broker then routes it back."""
-    headers = _with_origin(message)
-    headers.update({h.ATTEMPTS: attempts, h.RETRY_ROUND: round_, h.COMMAND: command})
+    """Park a copy in the queue's retry queue for ``delay``; the broker then routes it back."""
+    assert delivery.message_id is not None  # only a command that was handled is retried
+    headers = _with_origin(delivery)
+    headers.update(
+        seal.headers(delivery.queue, delivery.message_id, attempts, round_, delivery.body)
+    )
+    headers[h.COMMAND] = delivery.command_name
+    frame_max, user = await publishing_limits(channel)
     # Back in its queue the routing key is the queue's name: ``type`` names the command.
-    copy = _copy(message, headers, type_=command)
+    copy = fitted(copy_of(delivery, headers, user, type_=delivery.command_name), frame_max)
     await channel.default_exchange.publish(
-        copy, routing_key=retry_queue(queue, delay), mandatory=True
+        copy, routing_key=retry_queue(delivery.queue, delay), mandatory=True
     )
 
 
 async def dead_letter(
-    channel: AbstractChannel,
-    message: AbstractIncomingMessage,
-    queue: str,
-    record: FailureRecord,
-    command: str | None = None,
+    channel: AbstractChannel, delivery: Delivery, record: FailureRecord, command: str | None = None
 ) -> str:
     """Copy the delivery to ``<queue>.dlq`` with its failure record; return its DLQ id."""
     dlq_id = uuid.uuid4().hex[:12]
-    headers = _with_origin(message)
+    queue = delivery.queue
+    headers = {k: v for k, v in _with_origin(delivery).items() if k not in h.SEALED}
     headers.update(
         {
             h.DLQ_ID: dlq_id,
@@ -171,8 +128,12 @@ async def dead_letter(
         headers[h.STACK] = record.stack
     if command:
         headers[h.COMMAND] = command
+    if delivery.undecodable is not None:
+        headers[h.UNDECODABLE_PROPERTIES] = bytearray(delivery.undecodable.raw)
     headers.pop(h.RETRY_REPLY_TO, None)
+    frame_max, user = await publishing_limits(channel)
+    copy = fitted(copy_of(delivery, headers, user), frame_max)
     await channel.default_exchange.publish(
-        _copy(message, headers), routing_key=dead_letter_queue(queue), mandatory=True
+        copy, routing_key=dead_letter_queue(queue), mandatory=True
     )
     return dlq_id

@@ -52,6 +52,14 @@ def command_queues() -> list[str]:
     return sorted({model.queue for model in PUBLIC_COMMANDS.values() if model.queue})
 
 
+def own_queues(delays: tuple[float, ...]) -> frozenset[str]:
+    """Every queue the worker declares: never a destination for a client's reply."""
+    names = {UNROUTED_EVENTS}
+    for queue in command_queues():
+        names |= {queue, dead_letter_queue(queue), *(retry_queue(queue, d) for d in delays)}
+    return frozenset(names)
+
+
 async def declare_events(channel: AbstractChannel) -> None:
     unrouted = await channel.declare_exchange(UNROUTED_EVENTS, ExchangeType.FANOUT, durable=True)
     queue = await channel.declare_queue(

@@ -1,0 +1,331 @@
+"""What a hostile client can put on the wire, against the real broker and the real consumer.
+
+Each message is written as raw AMQP where pika would not write it, and each is
+followed by a valid neighbour: the poison is settled on its own, with its
+reason, the neighbour is handled, and the consumer's connection stays up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
+
+from tests import hostile_amqp as raw
+from tests.integration.consumer_harness import (
+    QUEUE,
+    ScriptedBus,
+    connection,
+    consuming,
+    dead_letters,
+    publish,
+    until,
+)
+from worker.adapters.rabbitmq import headers as h
+from worker.adapters.rabbitmq import topology
+
+pytestmark = pytest.mark.integration
+
+__all__ = ["connection"]  # a fixture
+
+MALFORMED = b'{"account_id": '
+VALID = json.dumps({"account_id": "acc-1", "amount": "1.00", "currency": "EUR"}).encode()
+JSON = raw.shortstr("application/json")
+
+
+def send_raw(url: str, body: bytes, **fields: bytes) -> None:
+    raw.publish_raw(url, topology.COMMANDS_EXCHANGE, "Deposit", body, raw.properties(**fields))
+
+
+async def poison_then_neighbour(
+    connection: AbstractConnection, url: str, publish_poison: Callable[[], None]
+) -> tuple[AbstractIncomingMessage, ScriptedBus]:
+    bus = ScriptedBus(lambda mid, _: None)
+    consumer = await consuming(connection, bus)
+    await asyncio.to_thread(publish_poison)
+    await publish(await connection.channel(), "neighbour")
+    [dead] = await dead_letters(await connection.channel(), 1)
+    await until(lambda: "neighbour" in bus.calls)
+    await consumer.stop(0)
+    assert not connection.is_closed, "the consumer's connection stayed up"
+    return dead, bus
+
+
+UNDECODABLE = {
+    "a non-UTF-8 message_id": {"message_id": raw.shortstr(b"\xff\xfeid")},
+    "a non-UTF-8 correlation_id": {
+        "message_id": raw.shortstr("m-1"),
+        "correlation_id": raw.shortstr(b"\xc3("),
+    },
+    "a non-UTF-8 header name": {
+        "headers": raw.table([(b"\xffname", raw.value("S", raw.longstr("x")))]),
+        "message_id": raw.shortstr("m-2"),
+    },
+    "a timestamp of 2**63-1": {
+        "message_id": raw.shortstr("m-3"),
+        "timestamp": raw.timestamp(2**63 - 1),
+    },
+    "a timestamp header of 2**63-1": {
+        "headers": raw.table([("when", raw.value("T", raw.timestamp(2**63 - 1)))]),
+        "message_id": raw.shortstr("m-4"),
+    },
+    "a header table nested 600 deep": {
+        "headers": raw.nested_table(600),
+        "message_id": raw.shortstr("m-5"),
+    },
+}
+
+
+@pytest.mark.parametrize("fields", UNDECODABLE.values(), ids=UNDECODABLE.keys())
+async def test_a_message_whose_properties_cannot_be_decoded_is_dead_lettered_alone(
+    connection: AbstractConnection, vhost_url: str, fields: dict[str, bytes]
+) -> None:
+    fields = {"content_type": JSON, **fields}
+    dead, bus = await poison_then_neighbour(
+        connection, vhost_url, lambda: send_raw(vhost_url, VALID, **fields)
+    )
+
+    assert dead.headers[h.ERROR_CODE] == "undecodable_properties"
+    assert dead.headers[h.FAILURE_CLASS] == "invalid"
+    assert bytes(dead.headers[h.UNDECODABLE_PROPERTIES]) == raw.properties(**fields)
+    assert dead.body == VALID
+    assert bus.calls == ["neighbour"], "the poison never reached the bus"
+
+
+async def test_a_dead_letter_too_big_for_one_frame_is_trimmed_and_says_what_was_cut(
+    connection: AbstractConnection, vhost_url: str
+) -> None:
+    big = "x" * 130_850  # the broker takes it; with the failure record it would not fit
+    dead, _ = await poison_then_neighbour(
+        connection,
+        vhost_url,
+        lambda: raw.publish_with_pika(
+            vhost_url,
+            topology.COMMANDS_EXCHANGE,
+            "Deposit",
+            MALFORMED,
+            message_id="big",
+            content_type="application/json",
+            headers={"big": big},
+        ),
+    )
+
+    assert dead.headers[h.ERROR_CODE] == "malformed_json"
+    assert "big" not in dead.headers
+    assert "header big (130855 bytes)" in dead.headers[h.TRIMMED]
+
+
+async def test_a_retry_copy_too_big_for_one_frame_is_trimmed_and_the_ladder_goes_on(
+    connection: AbstractConnection, vhost_url: str
+) -> None:
+    bus = ScriptedBus(lambda mid, _: RuntimeError("boom") if mid == "big" else None)
+    consumer = await consuming(connection, bus, retry_delays="0.3")
+    await asyncio.to_thread(
+        raw.publish_with_pika,
+        vhost_url,
+        topology.COMMANDS_EXCHANGE,
+        "Deposit",
+        VALID,
+        message_id="big",
+        content_type="application/json",
+        headers={"big": "y" * 130_850},
+    )
+    [dead] = await dead_letters(await connection.channel(), 1)
+    await consumer.stop(0)
+
+    assert not connection.is_closed
+    assert bus.calls.count("big") == 4, "two attempts, a delayed round, two attempts"
+    assert dead.headers[h.ERROR_CODE] == "handler_failed"
+    assert "header big" in dead.headers[h.TRIMMED]
+
+
+async def test_a_byte_array_message_id_header_is_the_id_and_other_types_are_refused(
+    connection: AbstractConnection, vhost_url: str
+) -> None:
+    bus = ScriptedBus(lambda mid, _: None)
+    consumer = await consuming(connection, bus)
+
+    def send(header: bytes, prop: str) -> None:
+        fields = {"headers": raw.table([("message-id", header)]), "message_id": raw.shortstr(prop)}
+        send_raw(vhost_url, VALID, content_type=JSON, **fields)
+
+    await asyncio.to_thread(send, raw.value("x", raw.longstr("bytes-id")), "random-1")
+    await asyncio.to_thread(send, raw.value("x", raw.longstr("bytes-id")), "random-2")
+    await asyncio.to_thread(send, raw.value("I", struct.pack(">i", 42)), "random-3")
+    await asyncio.to_thread(send, raw.value("x", raw.longstr(b"\xff")), "random-4")
+    dead = await dead_letters(await connection.channel(), 2)
+    await consumer.stop(0)
+
+    assert bus.calls == ["bytes-id", "bytes-id"], "the header is the id (the inbox dedupes)"
+    assert [d.headers[h.ERROR_CODE] for d in dead] == ["invalid_message_id"] * 2
+    assert "int, not a string" in dead[0].headers[h.ERROR_MESSAGE]
+    assert "not UTF-8" in dead[1].headers[h.ERROR_MESSAGE]
+
+
+@pytest.mark.parametrize(
+    ("message_id", "correlation_id", "code"),
+    [
+        ("a\x00b", None, "invalid_message_id"),
+        ("   ", None, "invalid_message_id"),
+        ("ok", "c\x00d", "invalid_correlation_id"),
+        ("é" * 128, None, "invalid_message_id"),  # 128 characters, 256 bytes
+    ],
+    ids=["NUL in the message id", "a blank message id", "NUL in the correlation id", "256 bytes"],
+)
+async def test_an_id_the_database_cannot_store_is_refused_at_once(
+    connection: AbstractConnection,
+    vhost_url: str,
+    message_id: str,
+    correlation_id: str | None,
+    code: str,
+) -> None:
+    props: dict[str, Any] = {"message_id": message_id, "content_type": "application/json"}
+    if len(message_id.encode()) > 255:  # too long for the property: a header can carry it
+        props.update(message_id="random", headers={"message-id": message_id})
+    if correlation_id:
+        props["correlation_id"] = correlation_id
+    dead, bus = await poison_then_neighbour(
+        connection,
+        vhost_url,
+        lambda: raw.publish_with_pika(
+            vhost_url, topology.COMMANDS_EXCHANGE, "Deposit", VALID, **props
+        ),
+    )
+
+    assert dead.headers[h.ERROR_CODE] == code
+    assert dead.headers[h.ATTEMPTS] == 0, "no handler attempt, no retry"
+    assert bus.calls == ["neighbour"]
+
+
+#: One header of every AMQP field type, as written on the wire and as read back.
+FIELD_TYPES: dict[str, tuple[bytes, Any]] = {
+    "t": (raw.value("t", b"\x01"), True),
+    "b": (raw.value("b", struct.pack("b", -5)), -5),
+    "B": (raw.value("B", struct.pack("B", 200)), 200),
+    "s": (raw.value("s", struct.pack(">h", -1000)), -1000),
+    "u": (raw.value("u", struct.pack(">H", 60000)), 60000),
+    "I": (raw.value("I", struct.pack(">i", -70000)), -70000),
+    "i": (raw.value("i", struct.pack(">I", 4_000_000_000)), 4_000_000_000),
+    "l": (raw.value("l", struct.pack(">q", -(2**63))), -(2**63)),
+    "f": (raw.value("f", struct.pack(">f", 1.5)), 1.5),
+    "d": (raw.double(1e300), 1e300),
+    "d-precise": (raw.double(0.1), 0.1),
+    "D": (raw.value("D", struct.pack(">Bi", 3, -12345)), Decimal("-12.345")),
+    "S": (raw.value("S", raw.longstr("héllo")), "héllo"),
+    "S-latin-1": (raw.value("S", raw.longstr(b"caf\xe9")), b"caf\xe9"),
+    "x": (raw.value("x", raw.longstr(b"\x00\x01")), bytearray(b"\x00\x01")),
+    "A": (raw.value("A", raw.longstr(raw.double(2.5))), [2.5]),
+    "T": (raw.value("T", raw.timestamp(1_600_000_000)), datetime.fromtimestamp(1_600_000_000, UTC)),
+    "F": (raw.value("F", raw.table([("k", raw.value("V", b""))])), {"k": None}),
+    "V": (raw.value("V", b""), None),
+    "k" * 200: (raw.value("S", raw.longstr("a long name")), "a long name"),
+}
+
+
+async def test_every_header_value_received_is_written_back_unchanged(
+    connection: AbstractConnection, vhost_url: str
+) -> None:
+    headers = raw.table((name, wire) for name, (wire, _) in FIELD_TYPES.items())
+    fields = {"content_type": JSON, "headers": headers, "message_id": raw.shortstr("types")}
+    dead, _ = await poison_then_neighbour(
+        connection, vhost_url, lambda: send_raw(vhost_url, MALFORMED, **fields)
+    )
+
+    assert dead.headers[h.ERROR_CODE] == "malformed_json"
+    assert {name: dead.headers[name] for name in FIELD_TYPES} == {
+        name: read for name, (_, read) in FIELD_TYPES.items()
+    }
+
+
+async def test_forged_retry_headers_neither_skip_nor_prolong_the_ladder(
+    connection: AbstractConnection,
+) -> None:
+    bus = ScriptedBus(lambda mid, _: RuntimeError("boom"))
+    consumer = await consuming(connection, bus, retry_delays="0.3")
+    forged_death = [{"queue": f"{QUEUE}.retry.300ms", "reason": "expired", "count": 1}]
+    channel = await connection.channel()
+    await publish(
+        channel,
+        "skipper",
+        **{"x-death": forged_death, h.ATTEMPTS: 999, h.RETRY_ROUND: 1, h.RETRY_SEAL: "0" * 64},
+    )
+    await publish(channel, "prolonger", **{h.ATTEMPTS: -100, h.RETRY_ROUND: -5})
+
+    dead = await dead_letters(channel, 2)
+    await consumer.stop(0)
+
+    for message_id in ("skipper", "prolonger"):
+        assert bus.calls.count(message_id) == 4, "two attempts, a delayed round, two attempts"
+    assert [d.headers[h.ATTEMPTS] for d in dead] == [4, 4]
+    assert all(h.RETRY_SEAL not in d.headers for d in dead)
+
+
+@pytest.mark.parametrize("reply_to", [f"{QUEUE}.dlq", QUEUE, f"{QUEUE}.retry.300ms"])
+async def test_no_reply_goes_to_one_of_the_workers_own_queues(
+    connection: AbstractConnection, vhost_url: str, reply_to: str
+) -> None:
+    bus = ScriptedBus(lambda mid, _: None)
+    consumer = await consuming(connection, bus)
+    await asyncio.to_thread(
+        raw.publish_with_pika,
+        vhost_url,
+        topology.COMMANDS_EXCHANGE,
+        "Deposit",
+        VALID,
+        message_id="asks-for-a-reply",
+        content_type="application/json",
+        reply_to=reply_to,
+    )
+    await until(lambda: "asks-for-a-reply" in bus.calls)
+    await asyncio.sleep(0.5)
+    await consumer.stop(0)
+
+    channel = await connection.channel()
+    for name in (QUEUE, f"{QUEUE}.dlq", f"{QUEUE}.retry.300ms"):
+        queue = await channel.declare_queue(name, passive=True)
+        assert queue.declaration_result.message_count == 0, name
+    assert bus.calls == ["asks-for-a-reply"]
+
+
+async def test_a_dead_letter_keeps_every_property_of_the_original(
+    connection: AbstractConnection, vhost_url: str
+) -> None:
+    sent = {
+        "message_id": "faithful",
+        "correlation_id": "corr-1",
+        "content_type": "application/json",
+        "content_encoding": "utf-8",
+        "reply_to": "somebody.replies",
+        "type": "Deposit",
+        "timestamp": 1_700_000_000,
+        "priority": 7,
+        "app_id": "billing",
+        "user_id": "guest",
+        "expiration": "600000",
+    }
+    dead, _ = await poison_then_neighbour(
+        connection,
+        vhost_url,
+        lambda: raw.publish_with_pika(
+            vhost_url, topology.COMMANDS_EXCHANGE, "Deposit", MALFORMED, **sent
+        ),
+    )
+
+    assert dead.message_id == "faithful"
+    assert dead.correlation_id == "corr-1"
+    assert dead.content_encoding == "utf-8"
+    assert dead.reply_to == "somebody.replies"
+    assert dead.type == "Deposit"
+    assert dead.timestamp == datetime.fromtimestamp(1_700_000_000, UTC)
+    assert dead.priority == 7
+    assert dead.app_id == "billing"
+    assert dead.user_id == "guest"
+    assert dead.expiration is None, "a dead letter must not expire"
+    assert dead.headers[h.ORIGINAL_EXPIRATION] == "600000"

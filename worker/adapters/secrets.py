@@ -1,0 +1,34 @@
+"""The retry seal's key: ``RETRY_SEAL_KEY``, or one made once and kept in the database."""
+
+from __future__ import annotations
+
+import secrets
+
+from tortoise import connections
+
+from worker.adapters.sql import dialect_sql
+from worker.config import Settings
+
+RETRY_SEAL = "retry-seal"
+
+
+async def retry_seal_key(settings: Settings) -> bytes:
+    """The key every worker of this database seals its retry counts with.
+
+    The first worker to ask makes it; the others read the same row (the insert
+    does nothing when it exists), so workers agree without being configured.
+    """
+    if settings.retry_seal_key:
+        return settings.retry_seal_key.encode("utf-8")
+    db = connections.get("default")
+    await db.execute_query(
+        dialect_sql(
+            db,
+            "INSERT INTO worker_secret (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        ),
+        [RETRY_SEAL, secrets.token_hex(32)],
+    )
+    _, rows = await db.execute_query(
+        dialect_sql(db, "SELECT value FROM worker_secret WHERE name = ?"), [RETRY_SEAL]
+    )
+    return str(rows[0]["value"]).encode("utf-8")
