@@ -24,8 +24,9 @@ from worker.adapters.rabbitmq.wire import UNDECODABLE, Undecodable
 from worker.commands import PUBLIC_COMMANDS
 
 DLQ_SUFFIX = ".dlq"
-#: Headers the broker sets on delivery: never part of a message's identity.
-VOLATILE_HEADERS = ("x-delivery-count",)
+#: Headers the broker sets on delivery: never part of a message's identity. The raw
+#: bytes of undecodable properties hold the broker's count too (they are not parsed).
+VOLATILE_HEADERS = ("x-delivery-count", h.UNDECODABLE_PROPERTIES)
 #: Why a message had no usable message id of its own (see ``envelope``).
 NO_OWN_ID_CODES = frozenset(
     {"missing_message_id", "invalid_message_id", "reserved_message_id", "undecodable_properties"}
