@@ -123,3 +123,27 @@ def test_a_json_body_may_only_declare_utf8(content_type: str | None, refused: bo
         assert caught.value.code == "unsupported_content_type"
     else:
         assert open_envelope(delivery, 1000).context.message_id == "prop-id"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            b'{"account_id": "a1", "amount": "1.00", "amount": "900.00", "currency": "EUR"}',
+            "more than once",
+        ),
+        (b'{"account_id": "a1", "amount": NaN, "currency": "EUR"}', "NaN is not JSON"),
+        (b'{"account_id": "a1", "amount": Infinity, "currency": "EUR"}', "Infinity is not JSON"),
+    ],
+    ids=["a duplicate name", "NaN", "Infinity"],
+)
+def test_a_body_that_readers_could_disagree_on_is_malformed_json(body: bytes, reason: str) -> None:
+    from worker.adapters.rabbitmq.envelope import open_envelope
+    from worker.commands import InvalidCommand
+
+    delivery = read(body=body)
+    object.__setattr__(delivery.message, "content_type", "application/json")
+    object.__setattr__(delivery.message, "content_encoding", None)
+    with pytest.raises(InvalidCommand, match=reason) as caught:
+        open_envelope(delivery, 1000)
+    assert caught.value.code == "malformed_json"

@@ -60,13 +60,28 @@ def _check_transport(delivery: Delivery, max_body_bytes: int) -> str:
     return delivery.message_id
 
 
+def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose names are unique: parsers disagree on which duplicate
+    wins, so a body with two ``amount``s means different things to different readers."""
+    found: dict[str, object] = {}
+    for name, value in pairs:
+        if name in found:
+            raise ValueError(f"the name {name!r} appears more than once in an object")
+        found[name] = value
+    return found
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _decode(body: bytes) -> object:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise InvalidCommand("not_utf8", f"the body is not UTF-8: {error}") from None
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_object, parse_constant=_no_constant)
     except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError too
         raise InvalidCommand("malformed_json", f"the body is not usable JSON: {error}") from None
 
