@@ -349,12 +349,11 @@ async def test_a_letter_the_client_library_cannot_decode_is_listed_shown_and_pur
     worker: WorkerProcess, worker_env: dict[str, str], amqp_url: str
 ) -> None:
     """As the broker leaves a poison message after its delivery limit: no record of ours."""
-    death = raw.table([("x-death", raw.value("A", raw.longstr(b"")))])
-    properties = raw.properties(
-        content_type=raw.shortstr("application/json"),
-        headers=death,
-        message_id=raw.shortstr(b"\xffpoison"),
-        timestamp=raw.timestamp(2**63 - 1),
+    properties = raw.encode_properties(
+        content_type="application/json",
+        headers={"x-death": []},
+        message_id=b"\xffpoison",
+        timestamp=2**63 - 1,
     )
     body = json.dumps(money("zed", "1.00")).encode()
     await asyncio.to_thread(raw.publish_raw, amqp_url, "", DLQ, body, properties)

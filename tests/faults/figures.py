@@ -31,6 +31,11 @@ class Figures:
     seed: int | None = None
     #: What ``python -m worker check --json`` said at the end: ok, failed or skipped.
     check: str = "skipped"
+    #: Scenario 7 (None elsewhere): valid commands found in a DLQ, connections the
+    #: worker lost, and the slowest bad message's seconds from publish to its outcome.
+    valid_dead: int | None = None
+    connections_lost: int | None = None
+    slowest_settle: float | None = None
 
     @classmethod
     def of(
@@ -81,13 +86,24 @@ HEADERS = {
     "restarts": "restarts",
     "in_flight": "in flight at fault",
     "seconds": "seconds",
+    "valid_dead": "valid in DLQ",
+    "connections_lost": "conn lost",
+    "slowest_settle": "slowest bad s",
 }
 #: Columns whose total would mean nothing.
-NOT_TOTALLED = frozenset({"in_flight"})
+NOT_TOTALLED = frozenset({"in_flight", "slowest_settle"})
 
 
 def cell(value: object) -> str:
     return "-" if value is None else str(value)
+
+
+def total(rows: list[Figures], name: str) -> str:
+    """A column's total ("" where it would mean nothing, "-" where no row has a value)."""
+    if name in NOT_TOTALLED:
+        return ""
+    values = [getattr(row, name) for row in rows if getattr(row, name) is not None]
+    return str(round(sum(values), 1)) if values else "-"
 
 
 def table(rows: list[Figures]) -> str:
@@ -96,11 +112,7 @@ def table(rows: list[Figures]) -> str:
     cells = [[HEADERS[name] for name in names]]
     cells += [[cell(getattr(row, name)) for name in names] for row in rows]
     if len(rows) > 1:
-        totals = [
-            "" if name in NOT_TOTALLED else str(round(sum(getattr(row, name) for row in rows), 1))
-            for name in names[1:]
-        ]
-        cells.append(["total", *totals])
+        cells.append(["total", *(total(rows, name) for name in names[1:])])
     widths = [max(len(line[i]) for line in cells) for i in range(len(names))]
 
     def line(values: list[str]) -> str:

@@ -1,4 +1,5 @@
-"""Publishers: one that never gives up (aio-pika), one that can send no message id (pika)."""
+"""Publishers: one that never gives up (aio-pika), one that can send no message id (pika),
+and one that sends properties as raw bytes (pika, for hostile input)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aio_pika.abc import AbstractChannel, AbstractConnection
 from aio_pika.exceptions import AMQPError
 
 from tests.faults.traffic import REF_HEADER, Ledger, Planned
+from tests.hostile_amqp import WireProperties
 
 RECONNECT_DELAY = 0.5
 #: What a publish raises while the broker is away (aio-pika says RuntimeError for
@@ -158,3 +160,33 @@ def _publish_on_one_connection(amqp_url: str, ledger: Ledger, pending: list[Plan
     finally:
         with contextlib.suppress(Exception):
             connection.close()
+
+
+def publish_raw(
+    amqp_url: str, ledger: Ledger, sends: Iterable[tuple[Planned, str, str, bytes, bytes]]
+) -> dict[str, float]:
+    """Publish each (planned, exchange, routing key, raw properties, body) in order on one
+    pika connection, each confirmed before the next; when each ref was first sent.
+
+    The properties go out as the bytes given (tests/hostile_amqp.py): whatever the
+    broker takes, however little the worker's own client could write it. No
+    retry: a broker refusing one of them means the scenario is wrong.
+    """
+    sent_at: dict[str, float] = {}
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        for message, exchange, key, raw, body in sends:
+            ledger.plan([message])
+            sent_at.setdefault(message.ref, time.time())
+            try:
+                channel.basic_publish(exchange, key, body, WireProperties(raw), mandatory=True)
+            except pika.exceptions.AMQPError as error:
+                raise AssertionError(f"the broker refused {message.ref}: {error!r}") from error
+            ledger.confirmed.add(message.ref)
+            ledger.publishes += 1
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+    return sent_at

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import struct
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,6 +18,7 @@ import pytest
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
 
 from tests import hostile_amqp as raw
+from tests.hostile_amqp import Field, encode_properties, nested
 from tests.integration.consumer_harness import (
     QUEUE,
     ScriptedBus,
@@ -37,11 +37,11 @@ __all__ = ["connection"]  # a fixture
 
 MALFORMED = b'{"account_id": '
 VALID = json.dumps({"account_id": "acc-1", "amount": "1.00", "currency": "EUR"}).encode()
-JSON = raw.shortstr("application/json")
+JSON = "application/json"
 
 
-def send_raw(url: str, body: bytes, **fields: bytes) -> None:
-    raw.publish_raw(url, topology.COMMANDS_EXCHANGE, "Deposit", body, raw.properties(**fields))
+def send_raw(url: str, body: bytes, **fields: Any) -> None:
+    raw.publish_raw(url, topology.COMMANDS_EXCHANGE, "Deposit", body, encode_properties(**fields))
 
 
 async def poison_then_neighbour(
@@ -58,34 +58,22 @@ async def poison_then_neighbour(
     return dead, bus
 
 
-UNDECODABLE = {
-    "a non-UTF-8 message_id": {"message_id": raw.shortstr(b"\xff\xfeid")},
-    "a non-UTF-8 correlation_id": {
-        "message_id": raw.shortstr("m-1"),
-        "correlation_id": raw.shortstr(b"\xc3("),
-    },
-    "a non-UTF-8 header name": {
-        "headers": raw.table([(b"\xffname", raw.value("S", raw.longstr("x")))]),
-        "message_id": raw.shortstr("m-2"),
-    },
-    "a timestamp of 2**63-1": {
-        "message_id": raw.shortstr("m-3"),
-        "timestamp": raw.timestamp(2**63 - 1),
-    },
+UNDECODABLE: dict[str, dict[str, Any]] = {
+    "a non-UTF-8 message_id": {"message_id": b"\xff\xfeid"},
+    "a non-UTF-8 correlation_id": {"message_id": "m-1", "correlation_id": b"\xc3("},
+    "a non-UTF-8 header name": {"headers": {b"\xffname": "x"}, "message_id": "m-2"},
+    "a timestamp of 2**63-1": {"message_id": "m-3", "timestamp": 2**63 - 1},
     "a timestamp header of 2**63-1": {
-        "headers": raw.table([("when", raw.value("T", raw.timestamp(2**63 - 1)))]),
-        "message_id": raw.shortstr("m-4"),
+        "headers": {"when": Field("T", 2**63 - 1)},
+        "message_id": "m-4",
     },
-    "a header table nested 600 deep": {
-        "headers": raw.nested_table(600),
-        "message_id": raw.shortstr("m-5"),
-    },
+    "a header table nested 600 deep": {"headers": nested(600), "message_id": "m-5"},
 }
 
 
 @pytest.mark.parametrize("fields", UNDECODABLE.values(), ids=UNDECODABLE.keys())
 async def test_a_message_whose_properties_cannot_be_decoded_is_dead_lettered_alone(
-    connection: AbstractConnection, vhost_url: str, fields: dict[str, bytes]
+    connection: AbstractConnection, vhost_url: str, fields: dict[str, Any]
 ) -> None:
     fields = {"content_type": JSON, **fields}
     dead, bus = await poison_then_neighbour(
@@ -94,7 +82,7 @@ async def test_a_message_whose_properties_cannot_be_decoded_is_dead_lettered_alo
 
     assert dead.headers[h.ERROR_CODE] == "undecodable_properties"
     assert dead.headers[h.FAILURE_CLASS] == "invalid"
-    assert bytes(dead.headers[h.UNDECODABLE_PROPERTIES]) == raw.properties(**fields)
+    assert bytes(dead.headers[h.UNDECODABLE_PROPERTIES]) == encode_properties(**fields)
     assert dead.body == VALID
     assert bus.calls == ["neighbour"], "the poison never reached the bus"
 
@@ -152,14 +140,15 @@ async def test_a_byte_array_message_id_header_is_the_id_and_other_types_are_refu
     bus = ScriptedBus(lambda mid, _: None)
     consumer = await consuming(connection, bus)
 
-    def send(header: bytes, prop: str) -> None:
-        fields = {"headers": raw.table([("message-id", header)]), "message_id": raw.shortstr(prop)}
-        send_raw(vhost_url, VALID, content_type=JSON, **fields)
+    def send(header: Field, prop: str) -> None:
+        send_raw(
+            vhost_url, VALID, content_type=JSON, headers={"message-id": header}, message_id=prop
+        )
 
-    await asyncio.to_thread(send, raw.value("x", raw.longstr("bytes-id")), "random-1")
-    await asyncio.to_thread(send, raw.value("x", raw.longstr("bytes-id")), "random-2")
-    await asyncio.to_thread(send, raw.value("I", struct.pack(">i", 42)), "random-3")
-    await asyncio.to_thread(send, raw.value("x", raw.longstr(b"\xff")), "random-4")
+    await asyncio.to_thread(send, Field("x", b"bytes-id"), "random-1")
+    await asyncio.to_thread(send, Field("x", b"bytes-id"), "random-2")
+    await asyncio.to_thread(send, Field("I", 42), "random-3")
+    await asyncio.to_thread(send, Field("x", b"\xff"), "random-4")
     dead = await dead_letters(await connection.channel(), 2)
     await consumer.stop(0)
 
@@ -205,35 +194,35 @@ async def test_an_id_the_database_cannot_store_is_refused_at_once(
 
 
 #: One header of every AMQP field type, as written on the wire and as read back.
-FIELD_TYPES: dict[str, tuple[bytes, Any]] = {
-    "t": (raw.value("t", b"\x01"), True),
-    "b": (raw.value("b", struct.pack("b", -5)), -5),
-    "B": (raw.value("B", struct.pack("B", 200)), 200),
-    "s": (raw.value("s", struct.pack(">h", -1000)), -1000),
-    "u": (raw.value("u", struct.pack(">H", 60000)), 60000),
-    "I": (raw.value("I", struct.pack(">i", -70000)), -70000),
-    "i": (raw.value("i", struct.pack(">I", 4_000_000_000)), 4_000_000_000),
-    "l": (raw.value("l", struct.pack(">q", -(2**63))), -(2**63)),
-    "f": (raw.value("f", struct.pack(">f", 1.5)), 1.5),
-    "d": (raw.double(1e300), 1e300),
-    "d-precise": (raw.double(0.1), 0.1),
-    "D": (raw.value("D", struct.pack(">Bi", 3, -12345)), Decimal("-12.345")),
-    "S": (raw.value("S", raw.longstr("héllo")), "héllo"),
-    "S-latin-1": (raw.value("S", raw.longstr(b"caf\xe9")), b"caf\xe9"),
-    "x": (raw.value("x", raw.longstr(b"\x00\x01")), bytearray(b"\x00\x01")),
-    "A": (raw.value("A", raw.longstr(raw.double(2.5))), [2.5]),
-    "T": (raw.value("T", raw.timestamp(1_600_000_000)), datetime.fromtimestamp(1_600_000_000, UTC)),
-    "F": (raw.value("F", raw.table([("k", raw.value("V", b""))])), {"k": None}),
-    "V": (raw.value("V", b""), None),
-    "k" * 200: (raw.value("S", raw.longstr("a long name")), "a long name"),
+FIELD_TYPES: dict[str, tuple[Field, Any]] = {
+    "t": (Field("t", True), True),
+    "b": (Field("b", -5), -5),
+    "B": (Field("B", 200), 200),
+    "s": (Field("s", -1000), -1000),
+    "u": (Field("u", 60000), 60000),
+    "I": (Field("I", -70000), -70000),
+    "i": (Field("i", 4_000_000_000), 4_000_000_000),
+    "l": (Field("l", -(2**63)), -(2**63)),
+    "f": (Field("f", 1.5), 1.5),
+    "d": (Field("d", 1e300), 1e300),
+    "d-precise": (Field("d", 0.1), 0.1),
+    "D": (Field("D", Decimal("-12.345")), Decimal("-12.345")),
+    "S": (Field("S", "héllo"), "héllo"),
+    "S-latin-1": (Field("S", b"caf\xe9"), b"caf\xe9"),
+    "x": (Field("x", b"\x00\x01"), bytearray(b"\x00\x01")),
+    "A": (Field("A", [2.5]), [2.5]),
+    "T": (Field("T", 1_600_000_000), datetime.fromtimestamp(1_600_000_000, UTC)),
+    "F": (Field("F", {"k": None}), {"k": None}),
+    "V": (Field("V", None), None),
+    "k" * 200: (Field("S", "a long name"), "a long name"),
 }
 
 
 async def test_every_header_value_received_is_written_back_unchanged(
     connection: AbstractConnection, vhost_url: str
 ) -> None:
-    headers = raw.table((name, wire) for name, (wire, _) in FIELD_TYPES.items())
-    fields = {"content_type": JSON, "headers": headers, "message_id": raw.shortstr("types")}
+    headers = {name: sent for name, (sent, _) in FIELD_TYPES.items()}
+    fields = {"content_type": JSON, "headers": headers, "message_id": "types"}
     dead, _ = await poison_then_neighbour(
         connection, vhost_url, lambda: send_raw(vhost_url, MALFORMED, **fields)
     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from pamqp import decode, encode, frame
 
-from tests import hostile_amqp as raw
+from tests.hostile_amqp import encode_properties, nested
 from worker.adapters.rabbitmq import wire
 from worker.adapters.rabbitmq.wire import UNDECODABLE, Undecodable
 
@@ -23,18 +23,15 @@ def header_frame(properties: bytes, body_size: int = 7) -> bytes:
 
 
 def test_a_header_pamqp_can_read_is_read_as_before() -> None:
-    props = raw.properties(message_id=raw.shortstr("m-1"), priority=b"\x05")
+    props = encode_properties(message_id="m-1", priority=5)
     decoded = frame._unmarshal_header_frame(header_frame(props))
     assert (decoded.properties.message_id, decoded.properties.priority) == ("m-1", 5)
     assert UNDECODABLE not in (decoded.properties.headers or {})
 
 
 def test_an_undecodable_property_is_named_and_the_others_are_still_read() -> None:
-    props = raw.properties(
-        correlation_id=raw.shortstr("c-1"),
-        message_id=raw.shortstr(b"\xff"),
-        timestamp=raw.timestamp(2**63 - 1),
-        app_id=raw.shortstr("billing"),
+    props = encode_properties(
+        correlation_id="c-1", message_id=b"\xff", timestamp=2**63 - 1, app_id="billing"
     )
     decoded = frame._unmarshal_header_frame(header_frame(props, body_size=42))
     found = decoded.properties.headers[UNDECODABLE]
@@ -46,7 +43,7 @@ def test_an_undecodable_property_is_named_and_the_others_are_still_read() -> Non
 
 
 def test_a_table_too_deep_to_decode_is_named_without_a_recursion_error() -> None:
-    props = raw.properties(headers=raw.nested_table(600), message_id=raw.shortstr("deep"))
+    props = encode_properties(headers=nested(600), message_id="deep")
     decoded = frame._unmarshal_header_frame(header_frame(props))
     found = decoded.properties.headers[UNDECODABLE]
     assert found.problems == ("headers: nested too deeply to decode",)
@@ -54,7 +51,7 @@ def test_a_table_too_deep_to_decode_is_named_without_a_recursion_error() -> None
 
 
 def test_a_delivery_mode_aio_pika_has_no_name_for_is_read_as_not_persistent() -> None:
-    decoded = frame._unmarshal_header_frame(header_frame(raw.properties(delivery_mode=b"\x07")))
+    decoded = frame._unmarshal_header_frame(header_frame(encode_properties(delivery_mode=7)))
     assert decoded.properties.delivery_mode == 1
 
 
