@@ -13,12 +13,13 @@ from aio_pika.abc import AbstractConnection
 
 from worker.adapters.database import is_reachable
 from worker.adapters.outbox_relay import OutboxRelay
-from worker.adapters.rabbitmq import topology, wire
+from worker.adapters.rabbitmq import topology
+from worker.adapters.rabbitmq.connection import connect
 from worker.adapters.rabbitmq.consumer import CommandConsumer
 from worker.adapters.rabbitmq.publishing import ReplyPublisher
 from worker.adapters.rabbitmq.retry_seal import RetrySeal
 from worker.adapters.retention import RetentionSweeper
-from worker.adapters.secrets import retry_seal_key
+from worker.adapters.secrets import SealUnavailable, load_retry_seal
 from worker.config import Settings, redact
 from worker.messagebus import MessageBus
 
@@ -60,12 +61,11 @@ class WorkerService:
         self._seal: RetrySeal | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        wire.install()
         failures = 0
         while not stop.is_set():
             started = time.monotonic()
             try:
-                connection = await aio_pika.connect(
+                connection = await connect(
                     self._settings.amqp_url,
                     heartbeat=self._settings.amqp_heartbeat,
                     client_properties={"connection_name": f"bus-worker pid={os.getpid()}"},
@@ -79,6 +79,8 @@ class WorkerService:
                     await self._serve(connection, stop)
                 except topology.TopologyMismatch as mismatch:
                     log.error("cannot declare the topology: %s", mismatch)
+                except SealUnavailable as unavailable:
+                    log.warning("%s; trying again", unavailable)
                 except Exception:
                     log.exception("broker session failed")
                 finally:
@@ -156,13 +158,10 @@ class WorkerService:
         closed.cancel()
 
     async def _retry_seal(self) -> RetrySeal:
-        """The seal, with the key from the settings or the database (read once per process).
-
-        A session cannot consume without it: while the database is down at start,
-        the session fails and the worker tries again after its backoff.
-        """
+        """Read once per process. A session cannot consume without it: while the database
+        is down at start, the session fails and the worker tries again after its backoff."""
         if self._seal is None:
-            self._seal = RetrySeal(await retry_seal_key(self._settings))
+            self._seal = await load_retry_seal(self._settings)
         return self._seal
 
     @staticmethod

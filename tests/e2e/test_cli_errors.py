@@ -10,6 +10,7 @@ consumer, so a command sent to it waits for an answer in vain.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -217,6 +218,26 @@ def test_migrating_then_reading_a_sqlite_file_works(
     assert migrated.returncode == 0, migrated.stderr
     assert (listed.returncode, listed.stdout.strip(), listed.stderr) == (0, "[]", "")
     assert_one_error_line(shown, 1, "no account 'nobody'")
+
+
+def test_a_database_migrated_by_the_previous_release_is_refused_until_migrated_again(
+    base_env: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    env = {**base_env, "DATABASE_URL": f"sqlite://{path}"}
+    assert run_cli(env, "db", "migrate").returncode == 0
+    with sqlite3.connect(path) as old:  # as the release before the retry seal left it
+        old.execute("DROP TABLE worker_secret")
+        old.execute("DELETE FROM tortoise_migrations WHERE name = '0005_worker_secret'")
+
+    refused = run_cli(env, "run", "--role", "commands", timeout=30)
+    assert refused.returncode == 1
+    assert "Traceback" not in refused.stderr
+    last = refused.stderr.splitlines()[-1]
+    assert last.startswith("error: ") and "is not migrated" in last and MIGRATE_HINT in last
+    assert run_cli(env, "db", "migrate").returncode == 0
+    with sqlite3.connect(path) as new:
+        assert new.execute("SELECT count(*) FROM worker_secret").fetchone() == (0,)
 
 
 def test_log_level_debug_adds_the_traceback(base_env: dict[str, str]) -> None:

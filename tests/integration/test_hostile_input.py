@@ -68,6 +68,7 @@ UNDECODABLE: dict[str, dict[str, Any]] = {
         "message_id": "m-4",
     },
     "a header table nested 600 deep": {"headers": nested(600), "message_id": "m-5"},
+    "a header table nested 400 deep": {"headers": nested(400), "message_id": "m-6"},
 }
 
 
@@ -87,8 +88,9 @@ async def test_a_message_whose_properties_cannot_be_decoded_is_dead_lettered_alo
     assert bus.calls == ["neighbour"], "the poison never reached the bus"
 
 
+@pytest.mark.parametrize("name", ["big", h.ORIGINAL_EXCHANGE, h.COMMAND])
 async def test_a_dead_letter_too_big_for_one_frame_is_trimmed_and_says_what_was_cut(
-    connection: AbstractConnection, vhost_url: str
+    connection: AbstractConnection, vhost_url: str, name: str
 ) -> None:
     big = "x" * 130_850  # the broker takes it; with the failure record it would not fit
     dead, _ = await poison_then_neighbour(
@@ -101,13 +103,36 @@ async def test_a_dead_letter_too_big_for_one_frame_is_trimmed_and_says_what_was_
             MALFORMED,
             message_id="big",
             content_type="application/json",
-            headers={"big": big},
+            headers={name: big},
         ),
     )
 
     assert dead.headers[h.ERROR_CODE] == "malformed_json"
-    assert "big" not in dead.headers
-    assert "header big (130855 bytes)" in dead.headers[h.TRIMMED]
+    assert dead.headers.get(name) != big
+    assert f"header {name} (" in dead.headers[h.TRIMMED]
+
+
+async def test_a_routing_key_that_is_not_utf8_is_settled_without_losing_the_connection(
+    connection: AbstractConnection, vhost_url: str
+) -> None:
+    """The broker routes it by its ``CC`` header; aiormq could not read its deliver frame."""
+    dead, bus = await poison_then_neighbour(
+        connection,
+        vhost_url,
+        lambda: raw.publish_with_pika(
+            vhost_url,
+            topology.COMMANDS_EXCHANGE,
+            b"\xff\xfe",  # type: ignore[arg-type]
+            VALID,
+            message_id="bad-key",
+            content_type="application/json",
+            headers={"CC": ["Deposit"]},
+        ),
+    )
+
+    assert dead.headers[h.ERROR_CODE] == "unknown_command"
+    assert dead.headers[h.ORIGINAL_ROUTING_KEY] == "\ufffd\ufffd"
+    assert bus.calls == ["neighbour"]
 
 
 async def test_a_retry_copy_too_big_for_one_frame_is_trimmed_and_the_ladder_goes_on(
@@ -212,6 +237,10 @@ FIELD_TYPES: dict[str, tuple[Field, Any]] = {
     "x": (Field("x", b"\x00\x01"), bytearray(b"\x00\x01")),
     "A": (Field("A", [2.5]), [2.5]),
     "T": (Field("T", 1_600_000_000), datetime.fromtimestamp(1_600_000_000, UTC)),
+    "T-milliseconds": (
+        Field("T", 1_700_000_000_123),
+        datetime.fromtimestamp(1_700_000_000.123, UTC),
+    ),
     "F": (Field("F", {"k": None}), {"k": None}),
     "V": (Field("V", None), None),
     "k" * 200: (Field("S", "a long name"), "a long name"),

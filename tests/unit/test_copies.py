@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from aio_pika import Message
 
 from worker.adapters.rabbitmq import headers as h
@@ -9,6 +10,7 @@ from worker.adapters.rabbitmq import wire
 from worker.adapters.rabbitmq.copies import FRAME_OVERHEAD, fitted
 
 FRAME_MAX = 131_072
+OWN = {h.DLQ_ID, h.ERROR_CODE, h.FAILURE_CLASS}
 
 
 def size(message: Message) -> int:
@@ -23,7 +25,7 @@ def letter(**headers: object) -> Message:
 
 def test_a_copy_that_fits_is_left_alone() -> None:
     message = letter(note="small")
-    assert fitted(message, FRAME_MAX).headers == message.headers
+    assert fitted(message, FRAME_MAX, OWN).headers == message.headers
     assert h.TRIMMED not in message.headers
 
 
@@ -31,17 +33,42 @@ def test_the_stack_and_the_error_message_go_before_any_header_of_the_client() ->
     message = letter(
         **{h.STACK: "s" * 70_000, h.ERROR_MESSAGE: "e" * 2_000, "client": "c" * 60_000}
     )
-    trimmed = fitted(message, FRAME_MAX)
+    trimmed = fitted(message, FRAME_MAX, {*OWN, h.STACK, h.ERROR_MESSAGE})
     assert size(trimmed) <= FRAME_MAX
     assert trimmed.headers["client"] == "c" * 60_000
     assert h.STACK not in trimmed.headers
-    assert trimmed.headers[h.TRIMMED].startswith(f"header {h.STACK} (70005 bytes)")
+    assert trimmed.headers[h.TRIMMED].startswith(f"header {h.STACK} (70011 bytes)")
 
 
 def test_the_largest_client_headers_go_next_and_the_reason_always_stays() -> None:
-    trimmed = fitted(letter(big="b" * 131_100, small="s"), FRAME_MAX)
+    trimmed = fitted(letter(big="b" * 131_100, small="s"), FRAME_MAX, OWN)
     assert size(trimmed) <= FRAME_MAX
     assert "big" not in trimmed.headers
     assert trimmed.headers["small"] == "s"
     assert trimmed.headers[h.ERROR_CODE] == "malformed_json"
-    assert "header big (131105 bytes)" in trimmed.headers[h.TRIMMED]
+    assert "header big (131109 bytes)" in trimmed.headers[h.TRIMMED]
+
+
+@pytest.mark.parametrize("name", [h.ORIGINAL_EXCHANGE, h.COMMAND, "message-id", h.DLQ_ID])
+def test_a_client_header_named_like_the_workers_own_is_cut_like_any_other(name: str) -> None:
+    message = letter()
+    message.headers = {**message.headers, name: "z" * 131_100} | {
+        key: value for key, value in message.headers.items() if key != name
+    }
+    own = OWN - {name}
+    trimmed = fitted(message, FRAME_MAX, own)
+    assert size(trimmed) <= FRAME_MAX
+    assert name not in trimmed.headers
+
+
+def test_thousands_of_small_headers_are_cut_until_the_copy_fits() -> None:
+    many = {f"h{i:05d}": "v" for i in range(26_000)}
+    trimmed = fitted(letter(**many), FRAME_MAX, OWN)
+    assert size(trimmed) <= FRAME_MAX
+    assert trimmed.headers[h.ERROR_CODE] == "malformed_json"
+    assert len(trimmed.headers[h.TRIMMED].encode()) <= 1024
+
+
+def test_an_unlimited_frame_size_cuts_nothing() -> None:
+    message = letter(big="b" * 200_000)
+    assert fitted(message, 0, OWN).headers["big"] == "b" * 200_000

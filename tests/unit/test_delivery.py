@@ -10,11 +10,11 @@ import pytest
 from worker.adapters.rabbitmq import headers as h
 from worker.adapters.rabbitmq.delivery import read_delivery
 from worker.adapters.rabbitmq.retry_seal import RetrySeal
+from worker.adapters.rabbitmq.topology import is_own_queue
 from worker.adapters.rabbitmq.wire import UNDECODABLE, Undecodable
 
 SEAL = RetrySeal(b"key")
 QUEUE = "accounts.commands"
-OWN = frozenset({QUEUE, f"{QUEUE}.dlq", f"{QUEUE}.retry.5s"})
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Incoming:
 
 
 def read(**fields: Any) -> Any:
-    return read_delivery(Incoming(**fields), QUEUE, SEAL, OWN)  # type: ignore[arg-type]
+    return read_delivery(Incoming(**fields), QUEUE, SEAL, is_own_queue)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -82,13 +82,30 @@ def test_retry_counts_count_only_under_the_workers_seal() -> None:
     assert other_body.attempts == 0
     unsealed = {h.ATTEMPTS: 3, h.RETRY_ROUND: 1}
     assert read(headers=unsealed).attempts == 0
+    for seal in ("é" * 64, "0" * 63, b"\x00" * 64, 7):  # compare_digest raises on non-ASCII
+        assert read(headers={**sealed, h.RETRY_SEAL: seal}).attempts == 0
 
 
-def test_a_reply_to_one_of_the_workers_own_queues_is_refused() -> None:
-    refused = read(reply_to=f"{QUEUE}.dlq", headers={h.RETRY_REPLY_TO: QUEUE})
+@pytest.mark.parametrize(
+    "queue",
+    [
+        QUEUE,
+        f"{QUEUE}.dlq",
+        f"{QUEUE}.retry.5s",
+        f"{QUEUE}.retry.7s",  # left by an earlier RETRY_DELAYS
+        "transfers.commands.dlq",
+        "domain-events.unrouted",
+    ],
+)
+def test_a_reply_to_one_of_the_workers_own_queues_is_refused(queue: str) -> None:
+    refused = read(reply_to=queue, headers={h.RETRY_REPLY_TO: queue})
     assert (refused.reply_to, refused.operator_queue) == (None, None)
-    assert refused.refused_reply_to == f"{QUEUE}.dlq"
+    assert refused.refused_reply_to == queue
+
+
+def test_a_reply_to_any_other_queue_is_allowed() -> None:
     assert read(reply_to="amq.gen-1").reply_to == "amq.gen-1"
+    assert read(reply_to="accounts.commandsX").reply_to == "accounts.commandsX"
 
 
 def test_the_undecodable_marker_is_taken_out_of_the_headers() -> None:

@@ -189,3 +189,8 @@ def test_an_edit_answered_as_a_duplicate_is_recorded_as_changing_nothing() -> No
     as_is = audit_after(answer)
     assert (as_is["status"], as_is["duplicate"]) == ("accepted", True)
     assert audit_after(None)["status"] == "no_outcome"
+
+
+def test_an_attempts_header_that_is_no_count_reads_as_unknown() -> None:
+    for value in (float("inf"), float("nan"), "many", b"\xff"):
+        assert letter(worker_record("a1", **{h.ATTEMPTS: value})).attempts is None

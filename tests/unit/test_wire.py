@@ -6,7 +6,7 @@ import struct
 from decimal import Decimal
 
 import pytest
-from pamqp import decode, encode, frame
+from pamqp import commands, decode, encode, frame
 
 from tests.hostile_amqp import encode_properties, nested
 from worker.adapters.rabbitmq import wire
@@ -48,6 +48,39 @@ def test_a_table_too_deep_to_decode_is_named_without_a_recursion_error() -> None
     found = decoded.properties.headers[UNDECODABLE]
     assert found.problems == ("headers: nested too deeply to decode",)
     assert decoded.properties.message_id == "deep"
+
+
+@pytest.mark.parametrize("depth", [65, 400])
+def test_a_table_too_deep_to_encode_again_is_refused_though_pamqp_reads_it(depth: int) -> None:
+    props = encode_properties(headers=nested(depth), message_id="deep")
+    decoded = frame._unmarshal_header_frame(header_frame(props))
+    found = decoded.properties.headers[UNDECODABLE]
+    assert found.problems == ("headers: nested more than 64 tables deep",)
+    assert found.raw == props
+
+
+def test_a_table_64_deep_is_read_and_written_back() -> None:
+    props = encode_properties(headers=nested(64))
+    decoded = frame._unmarshal_header_frame(header_frame(props))
+    assert UNDECODABLE not in decoded.properties.headers
+    assert encode.field_table(decoded.properties.headers) == nested(64)
+
+
+@pytest.mark.parametrize("wire_value", [1_600_000_000, 2**32, 1_700_000_000_123], ids=str)
+def test_a_timestamp_is_written_back_as_the_number_that_came(wire_value: int) -> None:
+    table = struct.pack(">I", 11) + b"\x01tT" + struct.pack(">Q", wire_value)
+    _, read = decode.field_table(table)
+    assert encode.field_table(read) == table
+    decoded = frame._unmarshal_header_frame(header_frame(encode_properties(timestamp=wire_value)))
+    assert decoded.properties.marshal()[2:] == struct.pack(">Q", wire_value)
+
+
+def test_a_routing_key_that_is_not_utf8_no_longer_fails_the_delivery() -> None:
+    deliver = commands.Basic.Deliver("ctag", 5, True, "commands", "rk")
+    raw = struct.pack(">I", deliver.index) + deliver.marshal().replace(b"\x02rk", b"\x02\xff\xfe")
+    read = frame._unmarshal_method_frame(raw)
+    assert (read.consumer_tag, read.delivery_tag, read.redelivered) == ("ctag", 5, True)
+    assert (read.exchange, read.routing_key) == ("commands", "\ufffd\ufffd")
 
 
 def test_a_delivery_mode_aio_pika_has_no_name_for_is_read_as_not_persistent() -> None:

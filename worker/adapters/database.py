@@ -92,6 +92,13 @@ async def is_reachable() -> bool:
     return True
 
 
+#: A table of the first migration and one of the latest: a database migrated by an
+#: older release fails here, with the migrate hint, not later in a session.
+SCHEMA_PROBES = ("inbox", "worker_secret")
+
+
 async def check_schema() -> None:
     """Fail (with the database's own error) if the migrations have not been applied."""
-    await connections.get("default").execute_query("SELECT 1 FROM inbox WHERE 1 = 0")
+    db = connections.get("default")
+    for table in SCHEMA_PROBES:
+        await db.execute_query(f"SELECT 1 FROM {table} WHERE 1 = 0")

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 
 from tortoise import connections
 
+from worker.adapters.rabbitmq.retry_seal import RetrySeal
 from worker.adapters.sql import dialect_sql
 from worker.config import Settings
 
+log = logging.getLogger("worker")
 RETRY_SEAL = "retry-seal"
+#: A database that hangs at start must not hang the worker without a word.
+KEY_TIMEOUT = 10.0
+
+
+class SealUnavailable(Exception):
+    """The key could not be read (the database is down or hangs): try again later."""
+
+
+async def load_retry_seal(settings: Settings) -> RetrySeal:
+    try:
+        key = await asyncio.wait_for(retry_seal_key(settings), KEY_TIMEOUT)
+    except Exception as error:
+        reason = str(error) or type(error).__name__
+        raise SealUnavailable(f"cannot read the retry seal's key: {reason}") from error
+    seal = RetrySeal(key)
+    # Workers sealing with different keys would reset each other's counts.
+    log.info("retry seal key %s", seal.fingerprint())
+    return seal
 
 
 async def retry_seal_key(settings: Settings) -> bytes:

@@ -8,13 +8,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import aio_pika
 import typer
 from aio_pika.abc import AbstractConnection
 
 from worker.adapters.audit import record_action
 from worker.adapters.orm import InboxRow
-from worker.adapters.rabbitmq import wire
+from worker.adapters.rabbitmq.connection import connect
 from worker.adapters.rabbitmq.dead_letters import DeadLetter
 from worker.adapters.rabbitmq.dlq_store import DeadLetterStore, ready_counts
 from worker.adapters.rabbitmq.topology import command_queues, dead_letter_queue
@@ -59,9 +58,8 @@ async def connected(settings: Settings) -> AsyncIterator[AbstractConnection]:
     """A connection to RabbitMQ, named for the management UI; closed quietly (a
     broken one must not hide the error that broke it). Letters whose properties
     the client library cannot decode are read too (see ``wire``)."""
-    wire.install()
     try:
-        connection = await aio_pika.connect(
+        connection = await connect(
             settings.amqp_url, timeout=10, client_properties={"connection_name": CONNECTION_NAME}
         )
     except AMQP_ERRORS as error:

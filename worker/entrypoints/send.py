@@ -11,6 +11,7 @@ import typer
 from aio_pika.abc import AbstractQueue
 from aio_pika.exceptions import ChannelClosed, DeliveryError, PublishError
 
+from worker.adapters.rabbitmq.connection import connect
 from worker.adapters.rabbitmq.topology import COMMANDS_EXCHANGE
 from worker.adapters.temporal.client import connect as temporal_connect
 from worker.adapters.temporal.sagas import wait_until_settled
@@ -44,7 +45,7 @@ def _fields(pairs: list[str], as_json: str | None) -> object:
 async def _publish(
     settings: Settings, command: Command, message_id: str, correlation_id: str, wait: float | None
 ) -> dict[str, object] | None:
-    connection = await aio_pika.connect(settings.amqp_url, timeout=10)
+    connection = await connect(settings.amqp_url, timeout=10)
     async with connection:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         replies = None

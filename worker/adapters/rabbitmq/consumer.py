@@ -18,7 +18,7 @@ from worker.adapters.rabbitmq.failure_routing import FailureRouter, log_outcome
 from worker.adapters.rabbitmq.publishing import ReplyPublisher
 from worker.adapters.rabbitmq.retries import Failed
 from worker.adapters.rabbitmq.retry_seal import RetrySeal
-from worker.adapters.rabbitmq.topology import own_queues
+from worker.adapters.rabbitmq.topology import is_own_queue
 from worker.commands import InvalidCommand
 from worker.config import Settings
 from worker.failures import Failure, classify, policy_of
@@ -68,7 +68,6 @@ class CommandConsumer:
             settings.breaker_threshold, settings.breaker_probe_interval, queue_name
         )
         self._seal = seal
-        self._own_queues = own_queues(settings.retry_delay_seconds)
         self._router = FailureRouter(settings.retry_delay_seconds, replies, seal)
 
     async def start(self, channel: AbstractChannel, queue: AbstractQueue) -> None:
@@ -107,7 +106,7 @@ class CommandConsumer:
         assert task is not None
         self._in_flight.add(task)
         try:
-            delivery = read_delivery(message, self._queue_name, self._seal, self._own_queues)
+            delivery = read_delivery(message, self._queue_name, self._seal, is_own_queue)
             await self._process(delivery)
         except Exception:
             log.warning("delivery %s failed; returning it", message.delivery_tag, exc_info=True)

@@ -7,11 +7,13 @@ the worker's own user (the broker refuses it); those are kept as headers. A
 content header must fit in one frame: RabbitMQ closes the whole connection on a
 bigger one, so a copy over the limit is trimmed (the stack first, then the error
 message, then the raw bytes of undecodable properties, then the largest of the
-original headers) and says in ``trimmed`` what was cut.
+client's headers) and says in ``trimmed`` what was cut. The worker's own headers
+are bounded (ids and names of at most 255 bytes), so the reason always fits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from aio_pika import DeliveryMode, Message
@@ -25,12 +27,13 @@ from worker.adapters.rabbitmq.delivery import Delivery
 FRAME_OVERHEAD = 8 + 12
 #: Room kept for the ``trimmed`` header itself.
 TRIM_NOTE_ROOM = 1024
+#: RabbitMQ's ``frame_max`` 0 means no limit; a content header still has a 32-bit size.
+UNLIMITED_FRAME = 2**32 - 1
 SHORT_ERROR_MESSAGE = 200
 #: Never cut: without them the letter has no reason and no way back.
 ESSENTIAL = frozenset(
-    {h.DLQ_ID, h.FAILURE_CLASS, h.ERROR_CODE, h.ORIGINAL_QUEUE, h.COMMAND, h.ATTEMPTS}
+    {h.DLQ_ID, h.FAILURE_CLASS, h.ERROR_CODE, h.ERROR_MESSAGE, h.ORIGINAL_QUEUE, h.COMMAND}
     | set(h.SEALED)
-    | {"message-id"}
 )
 
 
@@ -69,50 +72,50 @@ def copy_of(
     )
 
 
-def fitted(message: Message, frame_max: int) -> Message:
-    """``message``, trimmed until its content header fits in one ``frame_max`` frame."""
-    budget = frame_max - FRAME_OVERHEAD
-    if _size(message) <= budget:
+def fitted(message: Message, frame_max: int, own: Collection[str]) -> Message:
+    """``message``, trimmed until its content header fits in one ``frame_max`` frame.
+
+    ``own`` names the headers the worker wrote on this copy: the client's go first
+    (largest first), the worker's record only as far as it must. Each header's size
+    is counted once, so a copy with thousands of headers costs no more than one pass.
+    """
+    budget = (frame_max or UNLIMITED_FRAME) - FRAME_OVERHEAD
+    headers = dict(message.headers)
+    sizes = {name: _entry_size(name, value) for name, value in headers.items()}
+    message.headers = {}
+    rest = len(message.properties.marshal())
+    if rest + sum(sizes.values()) <= budget:
+        message.headers = headers
         return message
     budget -= TRIM_NOTE_ROOM
-    headers = dict(message.headers)
     cuts: list[str] = []
-    for cut in _cuts(headers):
-        if _size(message, headers) <= budget:
+    for name in _cut_order(headers, own, sizes):
+        if rest + sum(sizes.values()) <= budget:
             break
-        cuts.append(cut(headers))
-    headers[h.TRIMMED] = "; ".join(cuts)[: TRIM_NOTE_ROOM - 64]
+        if name == h.ERROR_MESSAGE:
+            text = str(headers[name])
+            headers[name] = text[:SHORT_ERROR_MESSAGE]
+            sizes[name] = _entry_size(name, headers[name])
+            cuts.append(f"error-message cut from {len(text)} to {SHORT_ERROR_MESSAGE} characters")
+        else:
+            cuts.append(f"header {name} ({sizes.pop(name)} bytes)")
+            del headers[name]
+    note = "; ".join(cuts).encode("utf-8")[: TRIM_NOTE_ROOM - 64]
+    headers[h.TRIMMED] = note.decode("utf-8", "ignore")
     message.headers = headers
     return message
 
 
-def _cuts(headers: dict[str, Any]) -> list[Any]:
-    def drop(name: str) -> Any:
-        def cut(found: dict[str, Any]) -> str:
-            size = len(encode.encode_table_value(found.pop(name)))
-            return f"header {name} ({size} bytes)"
-
-        return cut
-
-    def shorten_error(found: dict[str, Any]) -> str:
-        text = str(found.get(h.ERROR_MESSAGE, ""))
-        found[h.ERROR_MESSAGE] = text[:SHORT_ERROR_MESSAGE]
-        return f"error-message cut from {len(text)} to {SHORT_ERROR_MESSAGE} characters"
-
-    ordered = [drop(h.STACK)] if h.STACK in headers else []
-    if h.ERROR_MESSAGE in headers:
-        ordered.append(shorten_error)
-    if h.UNDECODABLE_PROPERTIES in headers:
-        ordered.append(drop(h.UNDECODABLE_PROPERTIES))
-    others = [
-        name for name in headers if name not in ESSENTIAL and name not in h.DEAD_LETTER_RECORD
-    ]
-    others.sort(key=lambda name: len(encode.encode_table_value(headers[name])), reverse=True)
-    return ordered + [drop(name) for name in others]
+def _cut_order(headers: dict[str, Any], own: Collection[str], sizes: dict[str, int]) -> list[str]:
+    """The stack, a long error message, the raw undecodable bytes, the client's headers
+    (largest first), and last whatever the worker wrote beyond the reason itself."""
+    first = [h.STACK, h.UNDECODABLE_PROPERTIES]
+    if len(str(headers.get(h.ERROR_MESSAGE, ""))) > SHORT_ERROR_MESSAGE:
+        first.insert(1, h.ERROR_MESSAGE)
+    clients = sorted((n for n in headers if n not in own), key=sizes.__getitem__, reverse=True)
+    last = [n for n in headers if n in own and n not in ESSENTIAL and n not in first]
+    return [n for n in first if n in headers] + clients + last
 
 
-def _size(message: Message, headers: dict[str, Any] | None = None) -> int:
-    properties = message.properties
-    if headers is not None:
-        properties.headers = headers
-    return len(properties.marshal())
+def _entry_size(name: str, value: Any) -> int:
+    return 1 + len(name.encode("utf-8")) + len(encode.encode_table_value(value))

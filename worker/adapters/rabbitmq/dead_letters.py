@@ -151,7 +151,7 @@ def _failure(headers: Mapping[str, Any], death: Mapping[str, Any]) -> tuple[str,
 def _attempts(value: Any) -> int | None:
     try:
         return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a double infinity, say
         return None
 
 

@@ -7,7 +7,7 @@ for what is not, why (``id_problem``, ``correlation_problem``, ``undecodable``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +53,7 @@ class Delivery:
 
 
 def read_delivery(
-    message: AbstractIncomingMessage, queue: str, seal: RetrySeal, own_queues: Collection[str]
+    message: AbstractIncomingMessage, queue: str, seal: RetrySeal, own: Callable[[str], bool]
 ) -> Delivery:
     headers = dict(message.headers or {})
     undecodable = headers.pop(UNDECODABLE, None)
@@ -74,9 +74,9 @@ def read_delivery(
         retry_round=round_,
         headers=headers,
         undecodable=undecodable if isinstance(undecodable, Undecodable) else None,
-        reply_to=_allowed(message.reply_to, own_queues),
-        operator_queue=_allowed(_text(headers.get(h.RETRY_REPLY_TO)), own_queues),
-        refused_reply_to=message.reply_to if message.reply_to in own_queues else None,
+        reply_to=_allowed(message.reply_to, own),
+        operator_queue=_allowed(_text(headers.get(h.RETRY_REPLY_TO)), own),
+        refused_reply_to=message.reply_to if message.reply_to and own(message.reply_to) else None,
     )
 
 
@@ -143,5 +143,5 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _allowed(destination: str | None, own_queues: Collection[str]) -> str | None:
-    return None if destination in own_queues else destination
+def _allowed(destination: str | None, own: Callable[[str], bool]) -> str | None:
+    return None if destination and own(destination) else destination

@@ -92,14 +92,12 @@ async def schedule_retry(
 ) -> None:
     """Park a copy in the queue's retry queue for ``delay``; the broker then routes it back."""
     assert delivery.message_id is not None  # only a command that was handled is retried
-    headers = _with_origin(delivery)
-    headers.update(
-        seal.headers(delivery.queue, delivery.message_id, attempts, round_, delivery.body)
-    )
-    headers[h.COMMAND] = delivery.command_name
+    own = seal.headers(delivery.queue, delivery.message_id, attempts, round_, delivery.body)
+    own[h.COMMAND] = delivery.command_name
     frame_max, user = await publishing_limits(channel)
     # Back in its queue the routing key is the queue's name: ``type`` names the command.
-    copy = fitted(copy_of(delivery, headers, user, type_=delivery.command_name), frame_max)
+    copy = copy_of(delivery, {**_with_origin(delivery), **own}, user, type_=delivery.command_name)
+    copy = fitted(copy, frame_max, own)
     await channel.default_exchange.publish(
         copy, routing_key=retry_queue(delivery.queue, delay), mandatory=True
     )
@@ -111,28 +109,26 @@ async def dead_letter(
     """Copy the delivery to ``<queue>.dlq`` with its failure record; return its DLQ id."""
     dlq_id = uuid.uuid4().hex[:12]
     queue = delivery.queue
-    headers = {k: v for k, v in _with_origin(delivery).items() if k not in h.SEALED}
-    headers.update(
-        {
-            h.DLQ_ID: dlq_id,
-            h.FAILURE_CLASS: record.failure_class.value,
-            h.ERROR_CODE: record.code,
-            h.ERROR_MESSAGE: record.message[:2000],
-            h.EXCEPTION_TYPE: record.exception_type,
-            h.ORIGINAL_QUEUE: queue,
-            h.ATTEMPTS: record.attempts,
-            h.FAILED_AT: datetime.now(UTC).isoformat(),
-        }
-    )
+    own: dict[str, Any] = {
+        h.DLQ_ID: dlq_id,
+        h.FAILURE_CLASS: record.failure_class.value,
+        h.ERROR_CODE: record.code,
+        h.ERROR_MESSAGE: record.message[:2000],
+        h.EXCEPTION_TYPE: record.exception_type,
+        h.ORIGINAL_QUEUE: queue,
+        h.ATTEMPTS: record.attempts,
+        h.FAILED_AT: datetime.now(UTC).isoformat(),
+    }
     if record.stack:
-        headers[h.STACK] = record.stack
+        own[h.STACK] = record.stack
     if command:
-        headers[h.COMMAND] = command
+        own[h.COMMAND] = command
     if delivery.undecodable is not None:
-        headers[h.UNDECODABLE_PROPERTIES] = bytearray(delivery.undecodable.raw)
-    headers.pop(h.RETRY_REPLY_TO, None)
+        own[h.UNDECODABLE_PROPERTIES] = bytearray(delivery.undecodable.raw)
+    stale = (*h.SEALED, h.RETRY_REPLY_TO)
+    headers = {k: v for k, v in _with_origin(delivery).items() if k not in stale}
     frame_max, user = await publishing_limits(channel)
-    copy = fitted(copy_of(delivery, headers, user), frame_max)
+    copy = fitted(copy_of(delivery, {**headers, **own}, user), frame_max, own)
     await channel.default_exchange.publish(
         copy, routing_key=dead_letter_queue(queue), mandatory=True
     )

@@ -23,6 +23,10 @@ class RetrySeal:
             raise ValueError("the retry seal needs a key")
         self._key = key
 
+    def fingerprint(self) -> str:
+        """A short, safe name for the key, for the logs (workers must share one)."""
+        return hashlib.sha256(b"fingerprint:" + self._key).hexdigest()[:8]
+
     def headers(
         self, queue: str, message_id: str, attempts: int, round_: int, body: bytes
     ) -> dict[str, Any]:
@@ -38,10 +42,11 @@ class RetrySeal:
     ) -> tuple[int, int]:
         """(attempts, rounds) from ``headers`` if a worker sealed them, else (0, 0)."""
         attempts, round_, seal = (headers.get(name) for name in h.SEALED)
-        if not (_is_count(attempts) and _is_count(round_) and isinstance(seal, str)):
+        if not (_is_count(attempts) and _is_count(round_) and _is_hex(seal)):
             return 0, 0
         assert isinstance(attempts, int)
         assert isinstance(round_, int)
+        assert isinstance(seal, str)
         expected = self._digest(queue, message_id, attempts, round_, body)
         return (attempts, round_) if hmac.compare_digest(seal, expected) else (0, 0)
 
@@ -51,6 +56,11 @@ class RetrySeal:
             signed.update(part.encode("utf-8", "surrogateescape") + b"\x00")
         signed.update(hashlib.sha256(body).digest())
         return signed.hexdigest()
+
+
+def _is_hex(value: object) -> bool:
+    """A seal as the worker writes it (``compare_digest`` refuses non-ASCII text)."""
+    return isinstance(value, str) and len(value) == 64 and value.isascii()
 
 
 def _is_count(value: object) -> bool:

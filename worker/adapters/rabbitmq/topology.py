@@ -52,12 +52,12 @@ def command_queues() -> list[str]:
     return sorted({model.queue for model in PUBLIC_COMMANDS.values() if model.queue})
 
 
-def own_queues(delays: tuple[float, ...]) -> frozenset[str]:
-    """Every queue the worker declares: never a destination for a client's reply."""
-    names = {UNROUTED_EVENTS}
-    for queue in command_queues():
-        names |= {queue, dead_letter_queue(queue), *(retry_queue(queue, d) for d in delays)}
-    return frozenset(names)
+def is_own_queue(name: str) -> bool:
+    """Whether the worker declares ``name`` (a command queue, its DLQ, any of its retry
+    queues, with today's ``RETRY_DELAYS`` or an earlier one's): never a reply's address."""
+    return name == UNROUTED_EVENTS or any(
+        name == queue or name.startswith(f"{queue}.") for queue in command_queues()
+    )
 
 
 async def declare_events(channel: AbstractChannel) -> None:

@@ -11,7 +11,7 @@ from domain.money import MINOR_UNITS
 DEPOSITED = "accounts.MoneyDeposited"
 WITHDRAWN = "accounts.MoneyWithdrawn"
 #: A saga step's message id, ``transfer-<id>/<step>/<n>`` (the form the consumer
-#: reserves for sagas, see ``rabbitmq.envelope.SAGA_KEY``): transfer id and step.
+#: reserves for sagas, see ``worker.message_ids.SAGA_KEY``): transfer id and step.
 SAGA_STEP = re.compile(r"^transfer-([^/]*)/([^/]*)")
 
 

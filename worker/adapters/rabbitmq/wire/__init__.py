@@ -4,19 +4,21 @@ and every value read can be written back.
 pamqp (which aiormq and aio-pika use) is strict where the broker is not: RabbitMQ
 accepts and delivers a content header that pamqp cannot decode (a non-UTF-8
 short string, a timestamp past the year 9999, a table nested deeper than
-Python's recursion limit), and pamqp cannot encode some values it decodes (a
-double, a non-UTF-8 long string, a field name over 128 bytes). aiormq then drops
+Python's recursion limit, a routing key that is not UTF-8), and pamqp cannot
+encode some values it decodes (a double, a non-UTF-8 long string, a field name
+over 128 bytes, a timestamp above 2**32). aiormq then drops
 the whole connection on the undecodable frame, and the message comes back to
 kill the next one: one hostile message stalls every queue. :func:`install`
-replaces exactly the two pamqp functions involved; the versions it was written
-against are pinned in ``pyproject.toml`` and checked here.
+replaces exactly the pamqp functions involved (frame decoding, table encoding,
+timestamps); the versions it was written against are pinned in ``pyproject.toml``
+and checked here.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import version
 
-from worker.adapters.rabbitmq.wire import decoding, encoding
+from worker.adapters.rabbitmq.wire import decoding, encoding, methods, timestamps
 from worker.adapters.rabbitmq.wire.decoding import UNDECODABLE, Undecodable
 
 __all__ = ["UNDECODABLE", "Undecodable", "install"]
@@ -41,4 +43,6 @@ def install() -> None:
             f"{PAMQP_VERSION} (see worker/adapters/rabbitmq/wire): check them, then update both"
         )
     decoding.install()
+    methods.install()
     encoding.install()
+    timestamps.install()

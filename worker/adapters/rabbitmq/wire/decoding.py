@@ -19,6 +19,9 @@ from pamqp import commands, decode, frame, header
 #: A lone surrogate can never come out of a strict UTF-8 decode, so no client can
 #: send this header key: only the patched decoder sets it.
 UNDECODABLE = "\udc80undecodable-properties"
+#: Deeper header tables are refused: pamqp decodes a few hundred levels but cannot
+#: encode them again (its encoder recurses deeper), and no real header nests so.
+MAX_TABLE_DEPTH = 64
 #: Bytes each fixed-size AMQP property type takes (short strings and tables say theirs).
 _FIXED_SIZE = {"octet": 1, "short": 2, "long": 4, "longlong": 8, "timestamp": 8}
 
@@ -46,8 +49,26 @@ def _total_header_frame(frame_data: bytes) -> header.ContentHeader:
         content_header: header.ContentHeader = _original(frame_data)
     except Exception as error:  # ValueError, OverflowError, RecursionError, ...
         content_header = _lenient_header(frame_data, error)
-    _tolerate(content_header.properties)
+    properties = content_header.properties
+    if _depth(properties.headers) > MAX_TABLE_DEPTH:
+        problem = f"headers: nested more than {MAX_TABLE_DEPTH} tables deep"
+        marked: dict[str, Any] = {UNDECODABLE: Undecodable(bytes(frame_data[12:]), (problem,))}
+        properties.headers = marked
+    _tolerate(properties)
     return content_header
+
+
+def _depth(table: object) -> int:
+    """How deeply tables and arrays nest in ``table`` (counted without recursion)."""
+    deepest, pending = 0, [(table, 1)]
+    while pending:
+        value, level = pending.pop()
+        if isinstance(value, dict):
+            deepest = max(deepest, level)
+            pending.extend((item, level + 1) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((item, level) for item in value)
+    return deepest
 
 
 def _tolerate(properties: commands.Basic.Properties) -> None:
@@ -83,6 +104,8 @@ def _decode_each(flags: int, data: bytes) -> tuple[commands.Basic.Properties, li
         kind = getattr(commands.Basic.Properties, "_" + name)
         size = _size(kind, data)
         try:
+            if size > len(data):
+                raise ValueError(f"{size} bytes announced, {len(data)} left")
             _, value = decode.by_type(data[:size], kind)
         except Exception as error:
             problems.append(f"{_public(name)}: {_reason(error)}")

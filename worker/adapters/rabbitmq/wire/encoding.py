@@ -6,7 +6,8 @@ to publish or change on the way: a ``d`` double is written as a 32-bit ``f``
 (``OverflowError`` for 1e300, lost precision otherwise), a non-UTF-8 ``S`` long
 string (which pamqp decodes as ``bytes``) cannot be written at all, and field
 names over 128 bytes are cut to 128, although AMQP short strings and RabbitMQ
-allow 255.
+allow 255. A value keeps its meaning, not always its exact type: an ``f`` float
+comes back as a ``d`` double, an integer in the narrowest type that holds it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import struct
 from typing import Any
 
 from pamqp import common, encode
+
+from worker.adapters.rabbitmq.wire.timestamps import WireTimestamp, encode_timestamp
 
 _original_value = encode.encode_table_value
 MAX_FIELD_NAME = 255
@@ -32,6 +35,8 @@ def encode_table_value(value: Any) -> bytes:
         return b"d" + struct.pack(">d", value)
     if isinstance(value, bytes):
         return b"S" + struct.pack(">I", len(value)) + value
+    if isinstance(value, WireTimestamp):
+        return b"T" + encode_timestamp(value)
     return bytes(_original_value(value))
 
 
