@@ -373,7 +373,9 @@ def publish_raw(url: str, exchange: str, routing_key: str, body: bytes, raw: byt
         connection.close()
 
 
-def publish_with_pika(url: str, exchange: str, routing_key: str, body: bytes, **props: Any) -> None:
+def publish_with_pika(
+    url: str, exchange: str, routing_key: str | bytes, body: bytes, **props: Any
+) -> None:
     """Publish through pika's own encoder (``bytes`` go out as they are)."""
     connection = pika.BlockingConnection(pika.URLParameters(url))
     try:

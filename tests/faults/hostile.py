@@ -374,6 +374,15 @@ def kinds(account: str) -> list[Kind]:
             checks=(raw_kept(nested(600)),),
             delta=one,
         ),
+        Kind(
+            "nested-400",
+            "a header table nested 400 tables deep (pamqp reads it, but could not write it "
+            "back), valid Deposit",
+            undecodable,
+            valid,
+            {"headers": {"deep": Field("F", nested(400))}},
+            checks=(raw_kept(nested(400)),),
+        ),
         # Big headers: the copy must still fit the frame.
         _filled(
             Kind(
@@ -383,6 +392,18 @@ def kinds(account: str) -> list[Kind]:
                 "dead:malformed_json",
                 MALFORMED,
                 {"headers": {f"pad-{i:02d}": "p" * ((BIG - 1000) // 64 - 12) for i in range(64)}},
+                checks=(says_what_was_trimmed,),
+            ),
+            BIG,
+        ),
+        _filled(
+            Kind(
+                "reserved-name-130kb",
+                "about 130 KB in one header named `original-exchange`, a name of the worker's "
+                "own record, on a malformed body",
+                "dead:malformed_json",
+                MALFORMED,
+                {"headers": {"original-exchange": "p"}},
                 checks=(says_what_was_trimmed,),
             ),
             BIG,
@@ -483,6 +504,23 @@ def kinds(account: str) -> list[Kind]:
             valid,
             {"headers": forged},
             delta=one,
+        ),
+        Kind(
+            "forged-seal-non-ascii",
+            "valid Deposit with `attempts` 1, `retry-round` 1 and a `retry-seal` of 64 "
+            "non-ASCII characters (which an HMAC comparison refuses to compare)",
+            "accepted",
+            valid,
+            {"headers": {"attempts": 1, "retry-round": 1, "retry-seal": "é" * 64}},
+            delta=one,
+        ),
+        Kind(
+            "timestamp-header-ms",
+            "a header of type T holding 1700000000123 (read as milliseconds) on a malformed body",
+            "dead:malformed_json",
+            MALFORMED,
+            {"headers": {"sent-at": Field("T", 1_700_000_000_123)}},
+            checks=(keeps_header("sent-at", Field("T", 1_700_000_000_123)),),
         ),
         Kind(
             "forged-retry-malformed",

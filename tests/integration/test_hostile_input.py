@@ -40,6 +40,12 @@ VALID = json.dumps({"account_id": "acc-1", "amount": "1.00", "currency": "EUR"})
 JSON = "application/json"
 
 
+def send_json(url: str, body: bytes, routing_key: str | bytes = "Deposit", **props: Any) -> None:
+    """A Deposit (or ``routing_key``) through pika's own encoder, as JSON."""
+    props.setdefault("content_type", "application/json")
+    raw.publish_with_pika(url, topology.COMMANDS_EXCHANGE, routing_key, body, **props)
+
+
 def send_raw(url: str, body: bytes, **fields: Any) -> None:
     raw.publish_raw(url, topology.COMMANDS_EXCHANGE, "Deposit", body, encode_properties(**fields))
 
@@ -96,15 +102,7 @@ async def test_a_dead_letter_too_big_for_one_frame_is_trimmed_and_says_what_was_
     dead, _ = await poison_then_neighbour(
         connection,
         vhost_url,
-        lambda: raw.publish_with_pika(
-            vhost_url,
-            topology.COMMANDS_EXCHANGE,
-            "Deposit",
-            MALFORMED,
-            message_id="big",
-            content_type="application/json",
-            headers={name: big},
-        ),
+        lambda: send_json(vhost_url, MALFORMED, message_id="big", headers={name: big}),
     )
 
     assert dead.headers[h.ERROR_CODE] == "malformed_json"
@@ -119,14 +117,8 @@ async def test_a_routing_key_that_is_not_utf8_is_settled_without_losing_the_conn
     dead, bus = await poison_then_neighbour(
         connection,
         vhost_url,
-        lambda: raw.publish_with_pika(
-            vhost_url,
-            topology.COMMANDS_EXCHANGE,
-            b"\xff\xfe",  # type: ignore[arg-type]
-            VALID,
-            message_id="bad-key",
-            content_type="application/json",
-            headers={"CC": ["Deposit"]},
+        lambda: send_json(
+            vhost_url, VALID, b"\xff\xfe", message_id="bad-key", headers={"CC": ["Deposit"]}
         ),
     )
 
@@ -141,13 +133,10 @@ async def test_a_retry_copy_too_big_for_one_frame_is_trimmed_and_the_ladder_goes
     bus = ScriptedBus(lambda mid, _: RuntimeError("boom") if mid == "big" else None)
     consumer = await consuming(connection, bus, retry_delays="0.3")
     await asyncio.to_thread(
-        raw.publish_with_pika,
+        send_json,
         vhost_url,
-        topology.COMMANDS_EXCHANGE,
-        "Deposit",
         VALID,
         message_id="big",
-        content_type="application/json",
         headers={"big": "y" * 130_850},
     )
     [dead] = await dead_letters(await connection.channel(), 1)
@@ -208,9 +197,7 @@ async def test_an_id_the_database_cannot_store_is_refused_at_once(
     dead, bus = await poison_then_neighbour(
         connection,
         vhost_url,
-        lambda: raw.publish_with_pika(
-            vhost_url, topology.COMMANDS_EXCHANGE, "Deposit", VALID, **props
-        ),
+        lambda: send_json(vhost_url, VALID, **props),
     )
 
     assert dead.headers[h.ERROR_CODE] == code
@@ -292,13 +279,10 @@ async def test_no_reply_goes_to_one_of_the_workers_own_queues(
     bus = ScriptedBus(lambda mid, _: None)
     consumer = await consuming(connection, bus)
     await asyncio.to_thread(
-        raw.publish_with_pika,
+        send_json,
         vhost_url,
-        topology.COMMANDS_EXCHANGE,
-        "Deposit",
         VALID,
         message_id="asks-for-a-reply",
-        content_type="application/json",
         reply_to=reply_to,
     )
     await until(lambda: "asks-for-a-reply" in bus.calls)
@@ -331,9 +315,7 @@ async def test_a_dead_letter_keeps_every_property_of_the_original(
     dead, _ = await poison_then_neighbour(
         connection,
         vhost_url,
-        lambda: raw.publish_with_pika(
-            vhost_url, topology.COMMANDS_EXCHANGE, "Deposit", MALFORMED, **sent
-        ),
+        lambda: send_json(vhost_url, MALFORMED, **sent),
     )
 
     assert dead.message_id == "faithful"
