@@ -391,3 +391,11 @@ def test_the_accounts_queue_carries_all_six_commands() -> None:
 
 def test_an_unknown_queue_carries_no_commands() -> None:
     assert commands_for_queue("nobody.listens") == []
+
+
+def test_an_unknown_command_with_a_huge_name_is_named_without_all_of_it() -> None:
+    with pytest.raises(InvalidCommand) as caught:
+        parse_command("X" * 5000, {})
+    assert caught.value.code == "unknown_command"
+    assert "(5000 characters)" in caught.value.message
+    assert len(caught.value.message) < 300

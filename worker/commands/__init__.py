@@ -84,7 +84,9 @@ def parse_command(name: str, data: object, *, internal: bool = False) -> Command
     model = (COMMANDS if internal else PUBLIC_COMMANDS).get(name)
     if model is None:
         known = ", ".join(sorted(PUBLIC_COMMANDS))
-        raise InvalidCommand("unknown_command", f"unknown command {name!r}; known: {known}")
+        # A name is at most a routing key (255 bytes): an error repeats no more than that.
+        named = repr(name) if len(name) <= 64 else f"{name[:64]!r}… ({len(name)} characters)"
+        raise InvalidCommand("unknown_command", f"unknown command {named}; known: {known}")
     if not isinstance(data, dict):
         raise InvalidCommand("schema_validation_failed", "the body must be a JSON object")
     try:

@@ -18,7 +18,7 @@ from worker.adapters.rabbitmq.dead_letters import DeadLetter
 from worker.adapters.rabbitmq.dlq_store import DeadLetterStore, ready_counts
 from worker.adapters.rabbitmq.topology import command_queues, dead_letter_queue
 from worker.config import Settings
-from worker.entrypoints.common import fail
+from worker.entrypoints.common import fail, shown
 from worker.entrypoints.errors import AMQP_ERRORS, DATABASE_ERRORS, amqp_failure, database_failure
 
 QUEUE = typer.Option(None, "--queue", help="Only this command queue's DLQ (default: all).")
@@ -49,7 +49,7 @@ class Session:
     def one(self, dlq_id: str) -> DeadLetter:
         found = [letter for letter in self.letters if letter.id == dlq_id]
         if not found:
-            fail(f"no dead letter {dlq_id!r} in {', '.join(self.dlqs) or 'any DLQ'}")
+            fail(f"no dead letter {shown(dlq_id)} in {', '.join(self.dlqs) or 'any DLQ'}")
         return found[0]
 
 

@@ -15,7 +15,14 @@ from worker.adapters.temporal import sagas
 from worker.adapters.temporal.client import connect
 from worker.config import Settings
 from worker.entrypoints.audit import audit_trail, record_done
-from worker.entrypoints.common import fail, load_settings, print_json, run_async, valid_transfer_id
+from worker.entrypoints.common import (
+    fail,
+    load_settings,
+    print_json,
+    run_async,
+    shown,
+    valid_transfer_id,
+)
 from workflows.transfers.shared import OperatorAction, SagaStatus, workflow_id
 
 sagas_app = typer.Typer(
@@ -60,7 +67,7 @@ def list_command(
 ) -> None:
     """List sagas, newest first, optionally in one state (a visibility query)."""
     if state is not None and state not in sagas.STATES:
-        fail(f"unknown state {state!r}; choose from {', '.join(sagas.STATES)}", 2)
+        fail(f"unknown state {shown(state)}; choose from {', '.join(sagas.STATES)}", 2)
     settings = load_settings()
     found = _with_client(settings, lambda client: sagas.list_sagas(client, state))
     if as_json:
