@@ -24,6 +24,8 @@ MESSAGE_ID_HEADER = "message-id"
 
 @dataclass(frozen=True)
 class Delivery:
+    """What the worker read of one delivery; ``message`` is kept to ack, nack and copy it."""
+
     message: AbstractIncomingMessage
     queue: str
     #: The idempotency key, or ``None`` with ``id_problem`` saying why.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from aio_pika import ExchangeType
 from aio_pika.abc import AbstractChannel, AbstractQueue
 from aiormq.exceptions import ChannelPreconditionFailed
@@ -55,9 +57,14 @@ def command_queues() -> list[str]:
 def is_own_queue(name: str) -> bool:
     """Whether the worker declares ``name`` (a command queue, its DLQ, any of its retry
     queues, with today's ``RETRY_DELAYS`` or an earlier one's): never a reply's address."""
-    return name == UNROUTED_EVENTS or any(
-        name == queue or name.startswith(f"{queue}.") for queue in command_queues()
-    )
+    queues, prefixes = _own_names()
+    return name in queues or name.startswith(prefixes)
+
+
+@cache
+def _own_names() -> tuple[frozenset[str], tuple[str, ...]]:
+    queues = command_queues()
+    return frozenset({*queues, UNROUTED_EVENTS}), tuple(f"{queue}." for queue in queues)
 
 
 async def declare_events(channel: AbstractChannel) -> None:
