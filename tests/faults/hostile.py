@@ -548,6 +548,15 @@ def kinds(account: str) -> list[Kind]:
             {"reply_to": QUEUE, "correlation_id": "reply-to-queue"},
             delta=one,
         ),
+        Kind(
+            "cc-command-queue",
+            "a `CC` header naming accounts.commands on a malformed body (a copy keeping it "
+            "would land in the command queue again, and again)",
+            "dead:malformed_json",
+            MALFORMED,
+            {"headers": {"CC": [QUEUE]}},
+            checks=(keeps_header("original-cc", [QUEUE]),),
+        ),
         # Unusual but legal properties: kept on the copy.
         Kind(
             "header-key-200-bytes",

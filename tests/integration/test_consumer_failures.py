@@ -28,6 +28,7 @@ pytestmark = pytest.mark.integration
 
 __all__ = ["connection"]  # a fixture
 
+
 async def test_a_poison_message_runs_its_retries_then_reaches_the_dlq_with_its_record(
     connection: AbstractConnection,
 ) -> None:

@@ -127,6 +127,28 @@ async def test_a_routing_key_that_is_not_utf8_is_settled_without_losing_the_conn
     assert bus.calls == ["neighbour"]
 
 
+async def test_a_cc_header_does_not_send_the_dead_letter_back_to_the_command_queue(
+    connection: AbstractConnection, vhost_url: str
+) -> None:
+    """On any exchange RabbitMQ also routes to the queues ``CC`` names: a copy keeping it
+    would land in the command queue again, be dead-lettered again, and so on."""
+    dead, bus = await poison_then_neighbour(
+        connection,
+        vhost_url,
+        lambda: send_json(vhost_url, MALFORMED, message_id="cc", headers={"CC": [QUEUE]}),
+    )
+    await asyncio.sleep(0.5)
+
+    assert dead.headers[h.ERROR_CODE] == "malformed_json"
+    assert "CC" not in dead.headers
+    assert dead.headers["original-cc"] == [QUEUE]
+    channel = await connection.channel()
+    for name in (QUEUE, f"{QUEUE}.dlq"):
+        queue = await channel.declare_queue(name, passive=True)
+        assert queue.declaration_result.message_count == 0, f"one letter only, none in {name}"
+    assert bus.calls == ["neighbour"]
+
+
 async def test_a_retry_copy_too_big_for_one_frame_is_trimmed_and_the_ladder_goes_on(
     connection: AbstractConnection, vhost_url: str
 ) -> None:

@@ -72,3 +72,23 @@ def test_thousands_of_small_headers_are_cut_until_the_copy_fits() -> None:
 def test_an_unlimited_frame_size_cuts_nothing() -> None:
     message = letter(big="b" * 200_000)
     assert fitted(message, 0, OWN).headers["big"] == "b" * 200_000
+
+
+def test_a_client_header_named_stack_is_cut_once_however_many_cuts_follow() -> None:
+    others = {f"h{i:03d}": "o" * 560 for i in range(230)}
+    trimmed = fitted(letter(**{h.STACK: "s" * 600}, **others), FRAME_MAX, OWN)
+    assert size(trimmed) <= FRAME_MAX
+    assert h.STACK not in trimmed.headers
+
+
+def test_a_message_id_header_that_is_the_id_is_never_cut() -> None:
+    many = {f"h{i:04d}": "v" * 20 for i in range(6_000)}
+    trimmed = fitted(letter(**many, **{"message-id": "order-1"}), FRAME_MAX, {*OWN, "message-id"})
+    assert size(trimmed) <= FRAME_MAX
+    assert trimmed.headers["message-id"] == "order-1"
+
+
+def test_a_small_frame_still_takes_the_reason() -> None:
+    trimmed = fitted(letter(**{h.ERROR_MESSAGE: "e" * 2000}, big="b" * 10_000), 4096, OWN)
+    assert size(trimmed) <= 4096
+    assert trimmed.headers[h.ERROR_CODE] == "malformed_json"

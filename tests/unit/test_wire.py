@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from pamqp import commands, decode, encode, frame
 
-from tests.hostile_amqp import encode_properties, nested
+from tests.hostile_amqp import Field, encode_properties, nested
 from worker.adapters.rabbitmq import wire
 from worker.adapters.rabbitmq.wire import UNDECODABLE, Undecodable
 
@@ -55,8 +55,24 @@ def test_a_table_too_deep_to_encode_again_is_refused_though_pamqp_reads_it(depth
     props = encode_properties(headers=nested(depth), message_id="deep")
     decoded = frame._unmarshal_header_frame(header_frame(props))
     found = decoded.properties.headers[UNDECODABLE]
-    assert found.problems == ("headers: nested more than 64 tables deep",)
+    assert found.problems == ("headers: tables and arrays nested more than 64 deep",)
     assert found.raw == props
+
+
+def test_arrays_nested_too_deep_to_encode_again_are_refused_too() -> None:
+    deep = Field("A", [1])
+    for _ in range(100):  # counted as depth 1 before; 340 and more could not be encoded
+        deep = Field("A", [deep])
+    props = encode_properties(headers={"deep": deep})
+    decoded = frame._unmarshal_header_frame(header_frame(props))
+    assert decoded.properties.headers[UNDECODABLE].problems == (
+        "headers: tables and arrays nested more than 64 deep",
+    )
+
+
+def test_a_timestamp_copied_or_shifted_is_still_written() -> None:
+    _, read = decode.timestamp(struct.pack(">Q", 1_700_000_000_123))
+    assert encode.encode_table_value(read.replace(microsecond=0))[:1] == b"T"
 
 
 def test_a_table_64_deep_is_read_and_written_back() -> None:

@@ -3,7 +3,8 @@ and small enough for one frame.
 
 Every property is kept, except two that would change what happens to the copy:
 an ``expiration`` (the dead letter would expire) and a ``user_id`` that is not
-the worker's own user (the broker refuses it); those are kept as headers. A
+the worker's own user (the broker refuses it); those are kept as headers, and so
+are the ``CC``/``BCC`` headers, which would route the copy to more queues. A
 content header must fit in one frame: RabbitMQ closes the whole connection on a
 bigger one, so a copy over the limit is trimmed (the stack first, then the error
 message, then the raw bytes of undecodable properties, then the largest of the
@@ -34,6 +35,7 @@ SHORT_ERROR_MESSAGE = 200
 ESSENTIAL = frozenset(
     {h.DLQ_ID, h.FAILURE_CLASS, h.ERROR_CODE, h.ERROR_MESSAGE, h.ORIGINAL_QUEUE, h.COMMAND}
     | set(h.SEALED)
+    | {"message-id"}  # only when the caller keeps it: when it is the message's id
 )
 
 
@@ -49,6 +51,9 @@ def copy_of(
 ) -> Message:
     source = delivery.message
     headers = dict(headers)
+    for routing, kept in h.ROUTING_HEADERS.items():
+        if routing in headers:
+            headers[kept] = headers.pop(routing)
     user_id = source.user_id
     if user_id and user_id != publisher:
         headers[h.ORIGINAL_USER_ID] = user_id
@@ -100,6 +105,9 @@ def fitted(message: Message, frame_max: int, own: Collection[str]) -> Message:
         else:
             cuts.append(f"header {name} ({sizes.pop(name)} bytes)")
             del headers[name]
+    if rest + sum(sizes.values()) > budget:  # a frame_max near RabbitMQ's 4096 minimum
+        headers[h.ERROR_MESSAGE] = str(headers.get(h.ERROR_MESSAGE, ""))[:64]
+        cuts.append("error-message cut to 64 characters")
     note = "; ".join(cuts).encode("utf-8")[: TRIM_NOTE_ROOM - 64]
     headers[h.TRIMMED] = note.decode("utf-8", "ignore")
     message.headers = headers
@@ -112,7 +120,8 @@ def _cut_order(headers: dict[str, Any], own: Collection[str], sizes: dict[str, i
     first = [h.STACK, h.UNDECODABLE_PROPERTIES]
     if len(str(headers.get(h.ERROR_MESSAGE, ""))) > SHORT_ERROR_MESSAGE:
         first.insert(1, h.ERROR_MESSAGE)
-    clients = sorted((n for n in headers if n not in own), key=sizes.__getitem__, reverse=True)
+    clients = [n for n in headers if n not in own and n not in first]
+    clients.sort(key=sizes.__getitem__, reverse=True)
     last = [n for n in headers if n in own and n not in ESSENTIAL and n not in first]
     return [n for n in first if n in headers] + clients + last
 

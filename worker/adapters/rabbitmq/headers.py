@@ -43,6 +43,10 @@ TRIMMED = "trimmed"
 #: other than the publishing connection's user.
 ORIGINAL_EXPIRATION = "original-expiration"
 ORIGINAL_USER_ID = "original-user-id"
+#: RabbitMQ routes a message to every queue its ``CC``/``BCC`` headers name, on any
+#: exchange: a copy carrying them would land in those queues too (a dead letter back
+#: in the command queue, again and again). Copies keep them under these names.
+ROUTING_HEADERS = {"CC": "original-cc", "BCC": "original-bcc"}
 
 DEAD_LETTER_RECORD = (
     DLQ_ID,
@@ -79,4 +83,5 @@ STRIPPED_ON_RETRY = (
     *SEALED,
     RETRY_REPLY_TO,
     *BROKER_HEADERS,
+    *ROUTING_HEADERS,
 )

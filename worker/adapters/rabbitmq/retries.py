@@ -18,7 +18,7 @@ from aio_pika.abc import AbstractChannel
 from domain.errors import FailureClass
 from worker.adapters.rabbitmq import headers as h
 from worker.adapters.rabbitmq.copies import copy_of, fitted, publishing_limits
-from worker.adapters.rabbitmq.delivery import Delivery
+from worker.adapters.rabbitmq.delivery import MESSAGE_ID_HEADER, Delivery
 from worker.adapters.rabbitmq.retry_seal import RetrySeal
 from worker.adapters.rabbitmq.topology import dead_letter_queue, retry_queue
 from worker.failures import trimmed_stack
@@ -73,6 +73,16 @@ class Failed:
         )
 
 
+def _kept(delivery: Delivery, own: dict[str, Any]) -> set[str]:
+    """What trimming never cuts: the worker's headers, and a ``message-id`` header that
+    is the message's id (at most 255 bytes): cut, the copy would come back as another
+    message, under whatever random id its client library filled in."""
+    kept = set(own)
+    if delivery.message_id is not None and MESSAGE_ID_HEADER in delivery.headers:
+        kept.add(MESSAGE_ID_HEADER)
+    return kept
+
+
 def _with_origin(delivery: Delivery) -> dict[str, Any]:
     """The headers, plus where the message was first published (kept across retry rounds)."""
     headers = dict(delivery.headers)
@@ -97,7 +107,7 @@ async def schedule_retry(
     frame_max, user = await publishing_limits(channel)
     # Back in its queue the routing key is the queue's name: ``type`` names the command.
     copy = copy_of(delivery, {**_with_origin(delivery), **own}, user, type_=delivery.command_name)
-    copy = fitted(copy, frame_max, own)
+    copy = fitted(copy, frame_max, _kept(delivery, own))
     await channel.default_exchange.publish(
         copy, routing_key=retry_queue(delivery.queue, delay), mandatory=True
     )
@@ -128,7 +138,7 @@ async def dead_letter(
     stale = (*h.SEALED, h.RETRY_REPLY_TO)
     headers = {k: v for k, v in _with_origin(delivery).items() if k not in stale}
     frame_max, user = await publishing_limits(channel)
-    copy = fitted(copy_of(delivery, {**headers, **own}, user), frame_max, own)
+    copy = fitted(copy_of(delivery, {**headers, **own}, user), frame_max, _kept(delivery, own))
     await channel.default_exchange.publish(
         copy, routing_key=dead_letter_queue(queue), mandatory=True
     )

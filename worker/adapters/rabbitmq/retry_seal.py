@@ -42,7 +42,7 @@ class RetrySeal:
     ) -> tuple[int, int]:
         """(attempts, rounds) from ``headers`` if a worker sealed them, else (0, 0)."""
         attempts, round_, seal = (headers.get(name) for name in h.SEALED)
-        if not (_is_count(attempts) and _is_count(round_) and _is_hex(seal)):
+        if not (_is_count(attempts) and _is_count(round_) and _looks_like_seal(seal)):
             return 0, 0
         assert isinstance(attempts, int)
         assert isinstance(round_, int)
@@ -58,7 +58,7 @@ class RetrySeal:
         return signed.hexdigest()
 
 
-def _is_hex(value: object) -> bool:
+def _looks_like_seal(value: object) -> bool:
     """A seal as the worker writes it (``compare_digest`` refuses non-ASCII text)."""
     return isinstance(value, str) and len(value) == 64 and value.isascii()
 

@@ -57,14 +57,15 @@ def command_queues() -> list[str]:
 def is_own_queue(name: str) -> bool:
     """Whether the worker declares ``name`` (a command queue, its DLQ, any of its retry
     queues, with today's ``RETRY_DELAYS`` or an earlier one's): never a reply's address."""
-    queues, prefixes = _own_names()
-    return name in queues or name.startswith(prefixes)
+    queues, retry_prefixes = _own_names()
+    return name in queues or name.startswith(retry_prefixes)
 
 
 @cache
 def _own_names() -> tuple[frozenset[str], tuple[str, ...]]:
     queues = command_queues()
-    return frozenset({*queues, UNROUTED_EVENTS}), tuple(f"{queue}." for queue in queues)
+    names = {*queues, *(dead_letter_queue(queue) for queue in queues), UNROUTED_EVENTS}
+    return frozenset(names), tuple(f"{queue}.retry." for queue in queues)
 
 
 async def declare_events(channel: AbstractChannel) -> None:

@@ -51,7 +51,7 @@ def _total_header_frame(frame_data: bytes) -> header.ContentHeader:
         content_header = _lenient_header(frame_data, error)
     properties = content_header.properties
     if _depth(properties.headers) > MAX_TABLE_DEPTH:
-        problem = f"headers: nested more than {MAX_TABLE_DEPTH} tables deep"
+        problem = f"headers: tables and arrays nested more than {MAX_TABLE_DEPTH} deep"
         marked: dict[str, Any] = {UNDECODABLE: Undecodable(bytes(frame_data[12:]), (problem,))}
         properties.headers = marked
     _tolerate(properties)
@@ -63,11 +63,10 @@ def _depth(table: object) -> int:
     deepest, pending = 0, [(table, 1)]
     while pending:
         value, level = pending.pop()
-        if isinstance(value, dict):
+        if isinstance(value, dict | list):
             deepest = max(deepest, level)
-            pending.extend((item, level + 1) for item in value.values())
-        elif isinstance(value, list):
-            pending.extend((item, level) for item in value)
+            items = value.values() if isinstance(value, dict) else value
+            pending.extend((item, level + 1) for item in items)
     return deepest
 
 

@@ -36,7 +36,7 @@ def encode_table_value(value: Any) -> bytes:
     if isinstance(value, bytes):
         return b"S" + struct.pack(">I", len(value)) + value
     if isinstance(value, WireTimestamp):
-        return b"T" + encode_timestamp(value)
+        return b"T" + encode_timestamp(value)  # the number that came, not pamqp's reading
     return bytes(_original_value(value))
 
 

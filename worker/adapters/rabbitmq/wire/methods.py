@@ -44,6 +44,8 @@ def _unmarshal_replacing(method: base.Frame, data: bytes) -> None:
         value: object
         if kind == "shortstr":
             size = data[0]
+            if 1 + size > len(data):
+                raise exceptions.UnmarshalingException(method, "a short string runs past the frame")
             consumed, value = 1 + size, data[1 : 1 + size].decode("utf-8", "replace")
         else:
             consumed, value = decode.by_type(data, kind, offset)

@@ -40,6 +40,7 @@ def decode_timestamp(value: bytes) -> tuple[int, datetime.datetime]:
 
 
 def encode_timestamp(value: Any) -> bytes:
-    if isinstance(value, WireTimestamp):
-        return struct.pack(">Q", value.wire)
+    wire = getattr(value, "wire", None)  # a copy of a WireTimestamp (replace, +) has none
+    if isinstance(wire, int):
+        return struct.pack(">Q", wire)
     return bytes(_original_encode(value))
