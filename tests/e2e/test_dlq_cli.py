@@ -362,6 +362,8 @@ async def test_a_letter_the_client_library_cannot_decode_is_listed_shown_and_pur
     assert "message_id" in letter["error_message"] and "timestamp" in letter["error_message"]
     shown = as_json(dlq(worker_env, "show", letter["id"], "--json"))
     assert shown["body"] == money("zed", "1.00")
+    undecoded = {"message_id": None, "timestamp": None, "content_type": "application/json"}
+    assert undecoded.items() <= shown["properties"].items()
     refused = dlq(worker_env, "retry", letter["id"])
     assert refused.returncode == 1 and "properties that could not be read" in refused.stderr
     purged = dlq(worker_env, "purge", letter["id"], "--reason", "poison")
