@@ -104,12 +104,14 @@ async def schedule_retry(
     assert delivery.message_id is not None  # only a command that was handled is retried
     own = seal.headers(delivery.queue, delivery.message_id, attempts, round_, delivery.body)
     own[h.COMMAND] = delivery.command_name
-    frame_max, user = await publishing_limits(channel)
     # Back in its queue the routing key is the queue's name: ``type`` names the command.
-    copy = copy_of(delivery, {**_with_origin(delivery), **own}, user, type_=delivery.command_name)
-    copy = fitted(copy, frame_max, _kept(delivery, own))
-    await channel.default_exchange.publish(
-        copy, routing_key=retry_queue(delivery.queue, delay), mandatory=True
+    await _publish_copy(
+        channel,
+        delivery,
+        _with_origin(delivery),
+        own,
+        retry_queue(delivery.queue, delay),
+        type_=delivery.command_name,
     )
 
 
@@ -137,9 +139,21 @@ async def dead_letter(
         own[h.UNDECODABLE_PROPERTIES] = bytearray(delivery.undecodable.raw)
     stale = (*h.SEALED, h.RETRY_REPLY_TO)
     headers = {k: v for k, v in _with_origin(delivery).items() if k not in stale}
-    frame_max, user = await publishing_limits(channel)
-    copy = fitted(copy_of(delivery, {**headers, **own}, user), frame_max, _kept(delivery, own))
-    await channel.default_exchange.publish(
-        copy, routing_key=dead_letter_queue(queue), mandatory=True
-    )
+    await _publish_copy(channel, delivery, headers, own, dead_letter_queue(queue))
     return dlq_id
+
+
+async def _publish_copy(
+    channel: AbstractChannel,
+    delivery: Delivery,
+    headers: dict[str, Any],
+    own: dict[str, Any],
+    queue: str,
+    type_: str | None = None,
+) -> None:
+    """Publish a faithful copy with the worker's ``own`` headers over ``headers``, fitted
+    to the frame, to ``queue``; it returns once the broker confirmed it."""
+    frame_max, user = await publishing_limits(channel)
+    copy = copy_of(delivery, {**headers, **own}, user, type_=type_)
+    copy = fitted(copy, frame_max, _kept(delivery, own))
+    await channel.default_exchange.publish(copy, routing_key=queue, mandatory=True)
