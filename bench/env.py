@@ -56,7 +56,7 @@ class Environment:
             check=True,
             capture_output=True,
         )
-        from worker.adapters.rabbitmq import topology
+        from worker.messaging import topology
 
         connection = await aio_pika.connect(self.amqp_url)
         await topology.declare_all(await connection.channel())

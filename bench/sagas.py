@@ -15,7 +15,7 @@ from temporalio.client import Client
 
 from bench.env import Environment, Process, wait_for_count
 from bench.saga_baseline import TASK_QUEUE, BenchTransfer, Move
-from worker.adapters.temporal.devserver import DevServer, free_port
+from worker.sagas.devserver import DevServer, free_port
 
 COMPLETED = "SELECT count(*) FROM transfers WHERE state = 'completed'"
 BASELINE_DONE = "SELECT count(*) FROM inbox WHERE message_id LIKE 'bt-%/deposit'"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.services import create_database, drop_database, pg_url, private_vhost
-from worker.adapters.temporal.devserver import DevServer, free_port
+from worker.sagas.devserver import DevServer, free_port
 
 RUN_ID = uuid.uuid4().hex[:8]
 

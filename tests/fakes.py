@@ -6,13 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from domain.accounts import Account, AccountStatus
-from domain.errors import ConcurrencyConflict
-from domain.money import Money
-from domain.shared import AggregateRoot, DomainEvent
-from domain.transfers import Transfer, TransferState
-from worker.outcomes import Outcome
-from worker.unit_of_work import DuplicateMessage, MessageContext, UnitOfWork
+from domain.accounts.account import Account, AccountStatus
+from domain.shared.errors import ConcurrencyConflict
+from domain.shared.model import AggregateRoot, DomainEvent
+from domain.shared.money import Money
+from domain.transfers.transfer import Transfer, TransferState
+from worker.bus.outcomes import Outcome
+from worker.bus.unit_of_work import DuplicateMessage, MessageContext, UnitOfWork
 
 A = TypeVar("A", bound=AggregateRoot)
 
@@ -26,6 +26,14 @@ class FakeStore:
     inbox: dict[str, Outcome] = field(default_factory=dict)
     outbox: list[tuple[DomainEvent, MessageContext]] = field(default_factory=list)
     commits: int = 0
+    #: Tables of the aggregates of other contexts (a test-only one), by name.
+    tables: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def table(self, name: str) -> dict[str, dict[str, Any]]:
+        if name in ("accounts", "transfers"):
+            rows: dict[str, dict[str, Any]] = getattr(self, name)
+            return rows
+        return self.tables.setdefault(name, {})
 
 
 def account_row(account: Account) -> dict[str, Any]:
@@ -106,17 +114,35 @@ class FakeRepository(Generic[A]):
         return staged
 
 
+#: How the fake stores each aggregate type: its table in the store, and its row both ways.
+FakeTable = tuple[str, Callable[[Any], dict[str, Any]], Callable[[str, dict[str, Any]], Any]]
+FAKE_TABLES: dict[type[AggregateRoot], FakeTable] = {
+    Account: ("accounts", account_row, account_from_row),
+    Transfer: ("transfers", transfer_row, transfer_from_row),
+}
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Commits to the store all at once, or not at all, like a transaction."""
 
-    accounts: FakeRepository[Account]
-    transfers: FakeRepository[Transfer]
-
-    def __init__(self, context: MessageContext, store: FakeStore) -> None:
-        super().__init__(context)
+    def __init__(
+        self,
+        context: MessageContext,
+        store: FakeStore,
+        tables: dict[type[AggregateRoot], FakeTable] | None = None,
+        read_ports: dict[type[Any], Callable[[UnitOfWork], object]] | None = None,
+    ) -> None:
+        super().__init__(context, read_ports)
         self.store = store
         self.committed = False
-        self.discard_changes()
+        self._tables = tables or FAKE_TABLES
+        self._repositories: dict[type[AggregateRoot], FakeRepository[Any]] = {}
+
+    def repository(self, kind: type[A]) -> FakeRepository[A]:
+        if kind not in self._repositories:
+            name, to_row, from_row = self._tables[kind]
+            self._repositories[kind] = FakeRepository(self.store.table(name), to_row, from_row)
+        return self._repositories[kind]
 
     async def recorded_outcome(self) -> Outcome | None:
         return self.store.inbox.get(self.context.message_id)
@@ -125,18 +151,16 @@ class FakeUnitOfWork(UnitOfWork):
         return {k: v for k, v in self.store.inbox.items() if k.startswith(prefix)}
 
     def discard_changes(self) -> None:
-        self.accounts = FakeRepository(self.store.accounts, account_row, account_from_row)
-        self.transfers = FakeRepository(self.store.transfers, transfer_row, transfer_from_row)
+        self._repositories.clear()
 
     async def commit(self, outcome: Outcome) -> None:
         if outcome.message_id in self.store.inbox:
             raise DuplicateMessage(outcome.message_id)
-        staged_accounts = self.accounts.staged_rows()
-        staged_transfers = self.transfers.staged_rows()
-        aggregates = [*self.accounts.seen.values(), *self.transfers.seen.values()]
+        staged = {kind: repo.staged_rows() for kind, repo in self._repositories.items()}
+        aggregates = [a for repo in self._repositories.values() for a in repo.seen.values()]
         events = [e for a in aggregates for e in a.collect_events()]
-        self.store.accounts.update(staged_accounts)
-        self.store.transfers.update(staged_transfers)
+        for kind, rows in staged.items():
+            self.store.table(self._tables[kind][0]).update(rows)
         self.store.inbox[outcome.message_id] = outcome
         self.store.outbox.extend((event, self.context) for event in events)
         self.store.commits += 1
@@ -148,8 +172,14 @@ class FakeUnitOfWork(UnitOfWork):
 
 
 class FakeUnitOfWorkFactory:
-    def __init__(self, store: FakeStore | None = None) -> None:
+    def __init__(
+        self,
+        store: FakeStore | None = None,
+        tables: dict[type[AggregateRoot], FakeTable] | None = None,
+        read_ports: dict[type[Any], Callable[[UnitOfWork], object]] | None = None,
+    ) -> None:
         self.store = store or FakeStore()
+        self._tables, self._read_ports = tables, read_ports
 
     def __call__(self, context: MessageContext) -> FakeUnitOfWork:
-        return FakeUnitOfWork(context, self.store)
+        return FakeUnitOfWork(context, self.store, self._tables, self._read_ports)

@@ -1,4 +1,4 @@
-from worker.entrypoints.cli import main
+from worker.cli.main import main
 
 if __name__ == "__main__":
     main()

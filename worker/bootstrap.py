@@ -1,28 +1,52 @@
-"""The composition root: the one place where the worker's parts are wired together."""
+"""The composition root: the one list of bounded contexts, and the one place the worker is wired.
+
+Adding a context is its folders plus one line in :func:`contexts`. Nothing here
+connects: ``Worker.run`` does. The wiring's imports sit inside :func:`bootstrap`
+so that the CLI, which reads only the contexts, does not pay for them.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from worker.adapters.outbox_relay import OutboxRelay
-from worker.adapters.retention import RetentionSweeper
-from worker.adapters.temporal.client import TemporalConnection
-from worker.adapters.temporal.dispatcher import BusDispatcher
-from worker.adapters.temporal.runner import SagaRunner
-from worker.adapters.temporal.starter import TRANSFER_REQUESTED, SagaStarter
-from worker.adapters.tortoise_uow import tortoise_uow_factory
 from worker.config import ROLES, Settings
-from worker.handlers import COMMAND_HANDLERS
-from worker.messagebus import MessageBus, UnitOfWorkFactory
-from worker.service import WorkerService
+from worker.context import BoundedContext, Contexts
+
+if TYPE_CHECKING:
+    from worker.bus.messagebus import MessageBus, UnitOfWorkFactory
+    from worker.messaging.outbox_relay import OutboxRelay
+    from worker.sagas.runner import SagaRunner
+    from worker.service import WorkerService
+
+
+def contexts(settings: Settings | None = None) -> Contexts:
+    """The service's bounded contexts, then any ``EXTRA_CONTEXTS`` names (``module:NAME``)."""
+    from worker.contexts import accounts, transfers
+
+    listed = [
+        accounts.CONTEXT,
+        transfers.CONTEXT,
+    ]
+    extra = (settings or Settings()).extra_context_names
+    return Contexts([*listed, *(_load(reference) for reference in extra)])
+
+
+def _load(reference: str) -> BoundedContext:
+    module, _, name = reference.partition(":")
+    declared = getattr(importlib.import_module(module), name or "CONTEXT")
+    if not isinstance(declared, BoundedContext):
+        raise TypeError(f"{reference} is not a BoundedContext")
+    return declared
 
 
 @dataclass(frozen=True)
 class Worker:
     settings: Settings
+    contexts: Contexts
     bus: MessageBus
     relay: OutboxRelay
     service: WorkerService
@@ -38,11 +62,26 @@ class Worker:
 
 def bootstrap(
     settings: Settings | None = None,
-    uow_factory: UnitOfWorkFactory = tortoise_uow_factory,
+    uow_factory: UnitOfWorkFactory | None = None,
     roles: Collection[str] = ROLES,
+    catalog: Contexts | None = None,
 ) -> Worker:
     """Wire bus, relay, retention, saga starter and worker. Connects to nothing: ``run`` does."""
+    from datetime import timedelta
+
+    from worker.bus.messagebus import MessageBus
+    from worker.messaging.outbox_relay import OutboxRelay
+    from worker.persistence.retention import RetentionSweeper
+    from worker.persistence.unit_of_work import TortoiseUnitOfWorkFactory
+    from worker.sagas.client import TemporalConnection
+    from worker.sagas.dispatcher import BusDispatcher
+    from worker.sagas.runner import SagaRunner
+    from worker.sagas.starter import TRANSFER_REQUESTED, SagaStarter
+    from worker.service import WorkerService
+
     settings = settings or Settings()
+    catalog = catalog or contexts(settings)
+    uow_factory = uow_factory or TortoiseUnitOfWorkFactory(catalog.aggregates, catalog.read_ports)
     temporal = TemporalConnection(settings)
     relay = OutboxRelay(
         batch_size=settings.outbox_batch_size,
@@ -51,10 +90,11 @@ def bootstrap(
         before_publish={TRANSFER_REQUESTED: SagaStarter(temporal, settings.temporal_task_queue)},
         crash_after_publish=settings.test_crash_after_publish,
     )
-    bus = MessageBus(uow_factory, COMMAND_HANDLERS, on_events_committed=relay.wake)
+    bus = MessageBus(uow_factory, catalog.handlers, on_events_committed=relay.wake)
     sagas = None
     if "sagas" in roles:
-        sagas = SagaRunner(temporal, settings, BusDispatcher(bus, uow_factory))
+        dispatcher = BusDispatcher(bus, uow_factory, catalog.commands)
+        sagas = SagaRunner(temporal, settings, dispatcher)
     retention = RetentionSweeper(
         inbox_retention=timedelta(days=settings.inbox_retention_days),
         outbox_retention=timedelta(hours=settings.outbox_retention_hours),
@@ -62,6 +102,11 @@ def bootstrap(
         batch_size=settings.retention_batch_size,
     )
     service = WorkerService(
-        settings, bus, relay, consume_commands="commands" in roles, retention=retention
+        settings,
+        bus,
+        relay,
+        catalog.commands,
+        consume_commands="commands" in roles,
+        retention=retention,
     )
-    return Worker(settings, bus, relay, service, sagas)
+    return Worker(settings, catalog, bus, relay, service, sagas)

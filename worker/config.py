@@ -153,7 +153,9 @@ class Settings(BaseSettings):
         "127.0.0.1:7233", description="Temporal frontend host:port (`dev` starts one here)."
     )
     temporal_namespace: str = Field("default", description="Temporal namespace of the sagas.")
-    temporal_task_queue: str = Field("transfers", description="Task queue of the transfer saga.")
+    temporal_task_queue: str = Field(
+        "transfers", description="Task queue of the sagas (named for the first one)."
+    )
     temporal_ui_url: str = Field(
         "http://localhost:8233", description="Temporal UI base URL, for links in `sagas show`."
     )
@@ -173,6 +175,11 @@ class Settings(BaseSettings):
     )
     retention_batch_size: int = Field(
         5000, ge=1, description="Rows per retention DELETE statement (keeps each lock short)."
+    )
+    extra_contexts: str = Field(
+        "",
+        description="More bounded contexts to load beside the service's own, as "
+        "module:NAME pairs separated by commas (for a context kept outside this package).",
     )
     test_crash_after_commit: str | None = Field(
         None,
@@ -209,6 +216,10 @@ class Settings(BaseSettings):
     @property
     def retry_delay_seconds(self) -> tuple[float, ...]:
         return parse_delays(self.retry_delays)
+
+    @property
+    def extra_context_names(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.extra_contexts.split(",") if name.strip())
 
     @property
     def is_sqlite(self) -> bool:

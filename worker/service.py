@@ -11,17 +11,18 @@ import time
 import aio_pika
 from aio_pika.abc import AbstractConnection
 
-from worker.adapters.database import is_reachable
-from worker.adapters.outbox_relay import OutboxRelay
-from worker.adapters.rabbitmq import topology
-from worker.adapters.rabbitmq.connection import connect
-from worker.adapters.rabbitmq.consumer import CommandConsumer
-from worker.adapters.rabbitmq.publishing import ReplyPublisher
-from worker.adapters.rabbitmq.retry_seal import RetrySeal
-from worker.adapters.retention import RetentionSweeper
-from worker.adapters.secrets import SealUnavailable, load_retry_seal
+from worker.bus.messagebus import MessageBus
+from worker.bus.registry import CommandRegistry
 from worker.config import Settings, redact
-from worker.messagebus import MessageBus
+from worker.messaging import topology
+from worker.messaging.connection import connect
+from worker.messaging.consumer import CommandConsumer
+from worker.messaging.outbox_relay import OutboxRelay
+from worker.messaging.publishing import ReplyPublisher
+from worker.messaging.retry_seal import RetrySeal
+from worker.persistence.database import is_reachable
+from worker.persistence.retention import RetentionSweeper
+from worker.persistence.secrets import SealUnavailable, load_retry_seal
 
 log = logging.getLogger("worker")
 
@@ -48,6 +49,7 @@ class WorkerService:
         settings: Settings,
         bus: MessageBus,
         relay: OutboxRelay,
+        commands: CommandRegistry,
         *,
         consume_commands: bool = True,
         retention: RetentionSweeper | None = None,
@@ -55,6 +57,7 @@ class WorkerService:
         self._settings = settings
         self._bus = bus
         self._relay = relay
+        self._commands = commands
         self._retention = retention
         self._consume_commands = consume_commands
         self.ready = asyncio.Event()
@@ -105,7 +108,9 @@ class WorkerService:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         await channel.set_qos(prefetch_count=self._settings.prefetch)
         relay_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        queues = await topology.declare_all(channel, self._settings.retry_delay_seconds)
+        queues = await topology.declare_all(
+            channel, self._commands, self._settings.retry_delay_seconds
+        )
         if not self._consume_commands:
             queues = {}
         replies = ReplyPublisher(connection)
@@ -113,7 +118,9 @@ class WorkerService:
         if queues:
             seal = await self._retry_seal()
             consumers = [
-                CommandConsumer(self._bus, self._settings, name, is_reachable, replies, seal)
+                CommandConsumer(
+                    self._bus, self._settings, name, is_reachable, replies, seal, self._commands
+                )
                 for name in queues
             ]
         for consumer, queue in zip(consumers, queues.values(), strict=True):

@@ -29,7 +29,7 @@ from tests.services import (
     pg_url,
     rabbit_url,
 )
-from worker.adapters.temporal.devserver import free_port
+from worker.sagas.devserver import free_port
 
 pytestmark = pytest.mark.e2e
 

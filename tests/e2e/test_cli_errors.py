@@ -29,7 +29,8 @@ from tests.services import (
     private_vhost,
     rabbit_url,
 )
-from worker.adapters.rabbitmq.topology import COMMANDS_EXCHANGE, declare_all
+from tests.wiring import COMMANDS
+from worker.messaging.topology import COMMANDS_EXCHANGE, declare_all
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +68,7 @@ def base_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 async def _declare_topology(url: str) -> None:
     connection = await aio_pika.connect(url)
     async with connection:
-        await declare_all(await connection.channel())
+        await declare_all(await connection.channel(), COMMANDS)
 
 
 async def _declare_full_queue(url: str) -> None:

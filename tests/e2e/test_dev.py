@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import ROOT
-from worker.adapters.temporal.devserver import free_port
+from worker.sagas.devserver import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -21,7 +21,7 @@ import pytest
 from tests import hostile_amqp as raw
 from tests.e2e.harness import ROOT, BusClient, WorkerProcess, money, open_account, run_cli
 from tests.services import pg_fetch
-from worker.entrypoints.dlq_session import CONNECTION_NAME
+from worker.ops.dlq.session import CONNECTION_NAME
 
 pytestmark = pytest.mark.e2e
 

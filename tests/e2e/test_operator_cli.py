@@ -15,7 +15,7 @@ from temporalio.client import Client
 from tests.e2e.harness import BusClient, WorkerProcess, money, open_account, run_cli
 from tests.e2e.test_sagas import balances, transfer, wait_for_states
 from tests.services import pg_fetch
-from worker.adapters.audit import default_operator
+from worker.ops.audit_log import default_operator
 
 pytestmark = pytest.mark.e2e
 

@@ -15,16 +15,16 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from tests.faults.traffic import REF_HEADER
-from worker.adapters.rabbitmq.headers import ERROR_CODE, FAILURE_CLASS
-from worker.adapters.rabbitmq.topology import (
+from tests.wiring import COMMANDS
+from worker.messaging.headers import ERROR_CODE, FAILURE_CLASS
+from worker.messaging.topology import (
     EVENTS_EXCHANGE,
     UNROUTED_EVENTS,
-    command_queues,
     dead_letter_queue,
     retry_queue,
 )
 
-DEAD_LETTER_QUEUES = [dead_letter_queue(queue) for queue in command_queues()]
+DEAD_LETTER_QUEUES = [dead_letter_queue(queue) for queue in COMMANDS.queues]
 #: A durable subscriber of the account events, as a downstream service would have.
 EVENT_SUBSCRIBER = "faults.events"
 
@@ -46,7 +46,7 @@ def _text(value: object) -> str | None:
 
 def waiting_queues(retry_delays: tuple[float, ...]) -> list[str]:
     """The command queues and their retry queues: where a message waits to be handled."""
-    queues = command_queues()
+    queues = COMMANDS.queues
     return queues + [retry_queue(q, delay) for q in queues for delay in retry_delays]
 
 

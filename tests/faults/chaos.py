@@ -17,7 +17,7 @@ import asyncpg
 
 from tests.faults.cluster import Cluster
 from tests.faults.in_flight import Gate
-from worker.adapters.temporal.devserver import DevServer
+from worker.sagas.devserver import DevServer
 
 Fault = Callable[[], Awaitable[None]]
 

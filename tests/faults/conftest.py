@@ -18,7 +18,7 @@ from tests.faults.environment import (
 )
 from tests.faults.figures import RECORDED, save, table
 from tests.services import add_vhost, drop_database
-from worker.adapters.temporal.devserver import DevServer
+from worker.sagas.devserver import DevServer
 
 
 @pytest.fixture(scope="session")

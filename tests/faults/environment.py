@@ -29,8 +29,8 @@ from tests.services import (
     pg_url,
     rabbit_url,
 )
-from worker.adapters.temporal.devserver import DevServer, free_port
 from worker.config import parse_delays
+from worker.sagas.devserver import DevServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

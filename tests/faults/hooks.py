@@ -18,7 +18,7 @@ from tests.faults.chaos import Fault
 from tests.faults.cluster import HOOK_EXIT, Callback
 from tests.faults.observe import UNREACHABLE
 from tests.faults.scenarios import Run
-from worker.adapters.outbox_relay import RELAY_LOCK_KEY
+from worker.messaging.outbox_relay import RELAY_LOCK_KEY
 
 HOOK_WAIT = 10.0
 

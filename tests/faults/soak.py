@@ -25,7 +25,7 @@ from tests.faults.report import Report
 from tests.faults.scenarios import Run, worker_check
 from tests.faults.traffic import Planned
 from tests.faults.workloads import mixed, new_id, twice_out_of_order
-from worker.adapters.temporal.devserver import DevServer
+from worker.sagas.devserver import DevServer
 
 #: Faults that stop a server of the whole machine (other users of it notice).
 MACHINE_WIDE = ("rabbitmq", "postgres")

@@ -18,7 +18,7 @@ from tests.faults.environment import Environment
 from tests.faults.scenarios import Run
 from tests.faults.traffic import Planned, command
 from tests.faults.workloads import new_id, open_account, transfer
-from worker.adapters.temporal.devserver import DevServer
+from worker.sagas.devserver import DevServer
 
 pytestmark = pytest.mark.faults
 

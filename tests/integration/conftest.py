@@ -15,11 +15,12 @@ from tortoise.expressions import F
 
 from tests.fakes import FakeUnitOfWorkFactory
 from tests.services import private_vhost
-from worker.adapters import database
-from worker.adapters.orm import AccountRow, OutboxRow
-from worker.adapters.tortoise_uow import tortoise_uow_factory
+from tests.wiring import CONTEXTS, tortoise_uow_factory
+from worker.bus.unit_of_work import MessageContext, UnitOfWork
 from worker.config import Settings
-from worker.unit_of_work import MessageContext, UnitOfWork
+from worker.contexts.accounts.persistence import AccountRow
+from worker.persistence import database
+from worker.persistence.models import OutboxRow
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +36,7 @@ class Backend:
 
 
 async def _bump_row_version(uow: UnitOfWork, account_id: str) -> None:
-    db = uow.accounts._db  # type: ignore[attr-defined]
+    db = uow._db  # type: ignore[attr-defined]
     await AccountRow.filter(id=account_id).using_db(db).update(version=F("version") + 1)
 
 
@@ -83,10 +84,10 @@ async def backend(
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("sqlite") / "contract.sqlite3"
         settings = Settings(database_url=f"sqlite://{path}")
-        await database.migrate(settings)
+        await database.migrate(settings, CONTEXTS)
     else:
         settings = Settings(database_url=database_url)
-    await database.connect(settings)
+    await database.connect(settings, CONTEXTS)
     try:
         yield Backend(request.param, tortoise_uow_factory, _tortoise_outbox, _bump_row_version)
     finally:

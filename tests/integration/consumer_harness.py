@@ -16,14 +16,15 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
-from worker.adapters.rabbitmq import topology, wire
-from worker.adapters.rabbitmq.consumer import CommandConsumer
-from worker.adapters.rabbitmq.publishing import ReplyPublisher
-from worker.adapters.rabbitmq.retry_seal import RetrySeal
-from worker.commands import Command
+from tests.wiring import COMMANDS
+from worker.bus.commands import Command
+from worker.bus.outcomes import Outcome
+from worker.bus.unit_of_work import MessageContext
 from worker.config import Settings
-from worker.outcomes import Outcome
-from worker.unit_of_work import MessageContext
+from worker.messaging import topology, wire
+from worker.messaging.consumer import CommandConsumer
+from worker.messaging.publishing import ReplyPublisher
+from worker.messaging.retry_seal import RetrySeal
 
 SEAL = RetrySeal(b"the tests' retry seal key")
 
@@ -63,7 +64,7 @@ async def connection(vhost_url: str) -> AsyncIterator[AbstractConnection]:
     wire.install()
     connection = await aio_pika.connect(vhost_url)
     channel = await connection.channel()
-    queues = await topology.declare_all(channel, (0.3, 0.6))
+    queues = await topology.declare_all(channel, COMMANDS, (0.3, 0.6))
     await queues[QUEUE].purge()
     dlq = await channel.get_queue(topology.dead_letter_queue(QUEUE), ensure=False)
     await dlq.purge()
@@ -101,6 +102,7 @@ async def consuming(
         reachable,
         ReplyPublisher(connection),
         SEAL,
+        COMMANDS,
     )
     await consumer.start(channel, queue)
     return consumer

@@ -14,8 +14,9 @@ import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from tests.services import create_database, drop_database, pg_url
-from worker.adapters import database
+from tests.wiring import CONTEXTS
 from worker.config import Settings
+from worker.persistence import database
 
 
 @pytest.fixture(params=["sqlite", "postgres"], scope="module")
@@ -30,8 +31,8 @@ async def private_url(
         await asyncio.to_thread(create_database, name)  # it runs a loop of its own
         url = pg_url(name)
     settings = Settings(database_url=url)
-    await database.migrate(settings)
-    await database.connect(settings)
+    await database.migrate(settings, CONTEXTS)
+    await database.connect(settings, CONTEXTS)
     try:
         yield url
     finally:

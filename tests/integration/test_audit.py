@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.harness import run_cli
 from tests.integration.private_database import private_url
-from worker.adapters.audit import default_operator, list_actions, record_action
+from worker.ops.audit_log import default_operator, list_actions, record_action
 
 pytestmark = pytest.mark.integration
 __all__ = ["private_url"]  # the fixture

@@ -7,15 +7,18 @@ import uuid
 import pytest
 
 from tests.integration.conftest import Backend
-from worker.adapters.temporal.dispatcher import BusDispatcher
-from worker.handlers import COMMAND_HANDLERS
-from worker.messagebus import MessageBus
+from tests.wiring import COMMANDS
+from tests.wiring import HANDLERS as COMMAND_HANDLERS
+from worker.bus.messagebus import MessageBus
+from worker.sagas.dispatcher import BusDispatcher
 
 pytestmark = pytest.mark.integration
 
 
 def dispatcher(backend: Backend) -> BusDispatcher:
-    return BusDispatcher(MessageBus(backend.uow_factory, COMMAND_HANDLERS), backend.uow_factory)
+    return BusDispatcher(
+        MessageBus(backend.uow_factory, COMMAND_HANDLERS), backend.uow_factory, COMMANDS
+    )
 
 
 async def test_a_settled_step_can_no_longer_apply(backend: Backend) -> None:

@@ -15,12 +15,14 @@ import pytest
 
 from tests.e2e.harness import run_cli
 from tests.integration.private_database import private_url
-from worker.adapters.orm import AccountRow, OutboxRow, TransferRow
-from worker.adapters.retention import RetentionSweeper
-from worker.adapters.temporal.dispatcher import BusDispatcher
-from worker.adapters.tortoise_uow import tortoise_uow_factory
-from worker.handlers import COMMAND_HANDLERS
-from worker.messagebus import MessageBus
+from tests.wiring import COMMANDS, tortoise_uow_factory
+from tests.wiring import HANDLERS as COMMAND_HANDLERS
+from worker.bus.messagebus import MessageBus
+from worker.contexts.accounts.persistence import AccountRow
+from worker.contexts.transfers.persistence import TransferRow
+from worker.persistence.models import OutboxRow
+from worker.persistence.retention import RetentionSweeper
+from worker.sagas.dispatcher import BusDispatcher
 
 pytestmark = pytest.mark.integration
 __all__ = ["private_url"]  # the fixture
@@ -31,7 +33,7 @@ class Ledger:
 
     def __init__(self) -> None:
         self.bus = BusDispatcher(
-            MessageBus(tortoise_uow_factory, COMMAND_HANDLERS), tortoise_uow_factory
+            MessageBus(tortoise_uow_factory, COMMAND_HANDLERS), tortoise_uow_factory, COMMANDS
         )
 
     async def send(self, command: str, message_id: str | None = None, **fields: str) -> None:

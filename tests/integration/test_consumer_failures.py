@@ -11,7 +11,7 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractConnection
 
-from domain.errors import InvalidValue
+from domain.shared.errors import InvalidValue
 from tests.integration.consumer_harness import (
     QUEUE,
     ScriptedBus,
@@ -21,8 +21,8 @@ from tests.integration.consumer_harness import (
     publish,
     until,
 )
-from worker.adapters.rabbitmq import headers as h
-from worker.adapters.rabbitmq import topology
+from worker.messaging import headers as h
+from worker.messaging import topology
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,7 @@ async def test_invalid_input_goes_to_the_dlq_at_once_without_retries(
     assert dead["bad-value"][h.ATTEMPTS] == 1
     assert h.STACK not in dead["bad-value"]
     assert dead["bad-json"][h.ERROR_CODE] == "malformed_json"
-    assert dead["bad-json"][h.EXCEPTION_TYPE] == "worker.commands.base.InvalidCommand"
+    assert dead["bad-json"][h.EXCEPTION_TYPE] == "worker.bus.commands.InvalidCommand"
     assert dead["bad-json"][h.ATTEMPTS] == 0
 
 

@@ -28,8 +28,8 @@ from tests.integration.consumer_harness import (
     publish,
     until,
 )
-from worker.adapters.rabbitmq import headers as h
-from worker.adapters.rabbitmq import topology
+from worker.messaging import headers as h
+from worker.messaging import topology
 
 pytestmark = pytest.mark.integration
 

@@ -10,24 +10,24 @@ import pytest
 from aio_pika import ExchangeType
 from aio_pika.abc import AbstractChannel
 
-from domain.accounts import Account
-from domain.money import Money
+from domain.accounts.account import Account
+from domain.shared.money import Money
 from tests.services import private_vhost
-from worker.adapters import database
-from worker.adapters.orm import OutboxRow
-from worker.adapters.outbox_relay import OutboxRelay
-from worker.adapters.rabbitmq import topology
-from worker.adapters.tortoise_uow import TortoiseUnitOfWork
+from tests.wiring import COMMANDS, CONTEXTS, tortoise_uow_factory
+from worker.bus.outcomes import Outcome
+from worker.bus.unit_of_work import MessageContext
 from worker.config import Settings
-from worker.outcomes import Outcome
-from worker.unit_of_work import MessageContext
+from worker.messaging import topology
+from worker.messaging.outbox_relay import OutboxRelay
+from worker.persistence import database
+from worker.persistence.models import OutboxRow
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def postgres(database_url: str) -> AsyncIterator[None]:
-    await database.connect(Settings(database_url=database_url))
+    await database.connect(Settings(database_url=database_url), CONTEXTS)
     yield
     await database.close()
 
@@ -45,13 +45,13 @@ async def bare_vhost() -> AsyncIterator[AbstractChannel]:
 
 async def commit_deposits(account_id: str, count: int) -> None:
     ctx = MessageContext(f"open-{account_id}", "OpenAccount", "corr-relay")
-    async with TortoiseUnitOfWork(ctx) as uow:
-        uow.accounts.add(Account.open(account_id, "Relay Test", "EUR"))
+    async with tortoise_uow_factory(ctx) as uow:
+        uow.repository(Account).add(Account.open(account_id, "Relay Test", "EUR"))
         await uow.commit(Outcome.accepted(ctx.message_id))
     for i in range(count):
         ctx = MessageContext(f"dep-{account_id}-{i}", "Deposit", "corr-relay")
-        async with TortoiseUnitOfWork(ctx) as uow:
-            account = await uow.accounts.get(account_id)
+        async with tortoise_uow_factory(ctx) as uow:
+            account = await uow.repository(Account).get(account_id)
             assert account is not None
             account.deposit(Money.of("1.00", "EUR"))
             await uow.commit(Outcome.accepted(ctx.message_id))
@@ -91,7 +91,7 @@ async def test_published_events_carry_the_wire_contract(postgres: None, amqp_url
     account_id = f"contract-{uuid.uuid4().hex[:8]}"
     connection = await aio_pika.connect(amqp_url)
     channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-    await topology.declare_all(channel)
+    await topology.declare_all(channel, COMMANDS)
     queue = await channel.declare_queue(exclusive=True)
     await queue.bind(topology.EVENTS_EXCHANGE, routing_key="accounts.MoneyDeposited")
     await commit_deposits(account_id, 1)

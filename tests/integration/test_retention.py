@@ -16,13 +16,15 @@ from decimal import Decimal
 import pytest
 
 from tests.integration.conftest import Backend
-from worker.adapters.orm import AccountRow, InboxRow, OutboxRow, TransferRow
-from worker.adapters.retention import INBOX, RetentionSweeper, SweptTable
-from worker.commands import Deposit, OpenAccount
-from worker.handlers import COMMAND_HANDLERS
-from worker.messagebus import MessageBus
-from worker.outcomes import Status
-from worker.unit_of_work import MessageContext
+from tests.wiring import HANDLERS as COMMAND_HANDLERS
+from worker.bus.messagebus import MessageBus
+from worker.bus.outcomes import Status
+from worker.bus.unit_of_work import MessageContext
+from worker.contexts.accounts.commands import Deposit, OpenAccount
+from worker.contexts.accounts.persistence import AccountRow
+from worker.contexts.transfers.persistence import TransferRow
+from worker.persistence.models import InboxRow, OutboxRow
+from worker.persistence.retention import INBOX, RetentionSweeper, SweptTable
 
 pytestmark = [
     pytest.mark.integration,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import aio_pika
 import pytest
 
-from worker.adapters.rabbitmq import topology
+from tests.wiring import COMMANDS
+from worker.messaging import topology
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +27,7 @@ async def test_a_queue_left_by_an_older_release_is_reported_with_what_to_do(
             "accounts.commands", durable=True, arguments={"x-queue-type": "quorum"}
         )
         with pytest.raises(topology.TopologyMismatch) as mismatch:
-            await topology.declare_all(await connection.channel(), (5.0,))
+            await topology.declare_all(await connection.channel(), COMMANDS, (5.0,))
         await (await connection.channel()).queue_delete("accounts.commands")
     finally:
         await connection.close()

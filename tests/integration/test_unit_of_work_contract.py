@@ -6,12 +6,12 @@ import uuid
 
 import pytest
 
-from domain.accounts import Account, AccountStatus
-from domain.errors import ConcurrencyConflict
-from domain.money import Money
+from domain.accounts.account import Account, AccountStatus
+from domain.shared.errors import ConcurrencyConflict
+from domain.shared.money import Money
 from tests.integration.conftest import Backend
-from worker.outcomes import Outcome
-from worker.unit_of_work import DuplicateMessage, MessageContext
+from worker.bus.outcomes import Outcome
+from worker.bus.unit_of_work import DuplicateMessage, MessageContext
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ def new_id() -> str:
 async def open_account(backend: Backend, account_id: str, currency: str = "EUR") -> None:
     ctx = context("OpenAccount")
     async with backend.uow_factory(ctx) as uow:
-        uow.accounts.add(Account.open(account_id, "Grace Hopper", currency))
+        uow.repository(Account).add(Account.open(account_id, "Grace Hopper", currency))
         await uow.commit(Outcome.accepted(ctx.message_id))
 
 
@@ -38,14 +38,14 @@ async def test_a_committed_aggregate_loads_back_with_every_field_and_its_version
     await open_account(backend, account_id, "JPY")
     ctx = context()
     async with backend.uow_factory(ctx) as uow:
-        account = await uow.accounts.get(account_id)
+        account = await uow.repository(Account).get(account_id)
         assert account is not None
         account.deposit(Money.of("1200", "JPY"))
         account.freeze()
         await uow.commit(Outcome.accepted(ctx.message_id))
 
     async with backend.uow_factory(context()) as uow:
-        loaded = await uow.accounts.get(account_id)
+        loaded = await uow.repository(Account).get(account_id)
     assert loaded is not None
     assert (loaded.id, loaded.owner, loaded.balance, loaded.status, loaded.version) == (
         account_id,
@@ -60,9 +60,9 @@ async def test_leaving_without_commit_writes_nothing(backend: Backend) -> None:
     account_id = new_id()
     ctx = context("OpenAccount")
     async with backend.uow_factory(ctx) as uow:
-        uow.accounts.add(Account.open(account_id, "Nobody", "EUR"))
+        uow.repository(Account).add(Account.open(account_id, "Nobody", "EUR"))
     async with backend.uow_factory(ctx) as uow:
-        assert await uow.accounts.get(account_id) is None
+        assert await uow.repository(Account).get(account_id) is None
         assert await uow.recorded_outcome() is None
     assert not [row for row in await backend.outbox() if row[1] == account_id]
 
@@ -90,7 +90,7 @@ async def test_a_stale_version_raises_a_conflict_and_writes_nothing(backend: Bac
     await open_account(backend, account_id)
     ctx = context()
     async with backend.uow_factory(ctx) as uow:
-        account = await uow.accounts.get(account_id)
+        account = await uow.repository(Account).get(account_id)
         assert account is not None
         await backend.bump_version(uow, account_id)
         account.deposit(Money.of("7.00", "EUR"))
@@ -99,7 +99,7 @@ async def test_a_stale_version_raises_a_conflict_and_writes_nothing(backend: Bac
 
     async with backend.uow_factory(ctx) as uow:
         assert await uow.recorded_outcome() is None, "the loser's inbox row was rolled back"
-        reloaded = await uow.accounts.get(account_id)
+        reloaded = await uow.repository(Account).get(account_id)
     assert reloaded is not None
     assert reloaded.balance == Money.of("0", "EUR")
     assert not [
@@ -114,7 +114,7 @@ async def test_opening_an_id_that_was_just_created_raises_a_conflict(backend: Ba
     await open_account(backend, account_id)
     ctx = context("OpenAccount")
     async with backend.uow_factory(ctx) as uow:
-        uow.accounts.add(Account.open(account_id, "Impostor", "EUR"))
+        uow.repository(Account).add(Account.open(account_id, "Impostor", "EUR"))
         with pytest.raises(ConcurrencyConflict):
             await uow.commit(Outcome.accepted(ctx.message_id))
 
@@ -124,7 +124,7 @@ async def test_events_go_to_the_outbox_with_their_cause_and_correlation(backend:
     await open_account(backend, account_id)
     ctx = context(correlation_id="corr-outbox")
     async with backend.uow_factory(ctx) as uow:
-        account = await uow.accounts.get(account_id)
+        account = await uow.repository(Account).get(account_id)
         assert account is not None
         account.deposit(Money.of("3.50", "EUR"))
         account.withdraw(Money.of("1.25", "EUR"))
@@ -149,5 +149,5 @@ async def test_listing_returns_accounts_in_id_order(backend: Backend) -> None:
     for account_id in reversed(ids):
         await open_account(backend, account_id)
     async with backend.uow_factory(context()) as uow:
-        listed = [a.id for a in await uow.accounts.list() if a.id in ids]
+        listed = [a.id for a in await uow.repository(Account).list() if a.id in ids]
     assert listed == ids

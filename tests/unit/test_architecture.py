@@ -49,7 +49,7 @@ def test_workflows_import_the_domain_at_most() -> None:
 def test_nothing_connects_at_import_time() -> None:
     import importlib
 
-    for module in ("worker.bootstrap", "worker.entrypoints.cli", "worker.service"):
+    for module in ("worker.bootstrap", "worker.cli.main", "worker.service"):
         importlib.import_module(module)
     from tortoise import Tortoise
 

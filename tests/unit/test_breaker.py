@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from worker.adapters.rabbitmq.breaker import Breaker
+from worker.messaging.breaker import Breaker
 
 
 async def test_a_closed_breaker_lets_every_message_through() -> None:

@@ -15,11 +15,12 @@ from aio_pika.exceptions import AMQPConnectionError
 from pydantic import ValidationError
 from tortoise.exceptions import DBConnectionError, OperationalError
 
+from worker.cli import main as cli
+from worker.cli.common import CliError, load_settings, shown
+from worker.cli.errors import database_failure, explain, message_of, run_app
 from worker.config import Settings, redact
-from worker.entrypoints import audit, cli
-from worker.entrypoints.common import CliError, load_settings, shown
-from worker.entrypoints.dlq_edit import require_command
-from worker.entrypoints.errors import database_failure, explain, message_of, run_app
+from worker.ops import audit
+from worker.ops.dlq.editing import require_command
 
 
 @pytest.fixture

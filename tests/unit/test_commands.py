@@ -7,21 +7,23 @@ from typing import Any
 
 import pytest
 
-from domain.accounts import OWNER_MAX_LENGTH
-from domain.money import Money
-from worker.commands import (
-    COMMANDS,
+from domain.accounts.account import OWNER_MAX_LENGTH
+from domain.shared.money import Money
+from tests.wiring import COMMANDS as REGISTRY
+from worker.bus.commands import InvalidCommand
+from worker.contexts.accounts.commands import (
     CloseAccount,
     Deposit,
     FreezeAccount,
-    InvalidCommand,
     OpenAccount,
     UnfreezeAccount,
     Withdraw,
-    commands_for_queue,
-    json_schemas,
-    parse_command,
 )
+
+COMMANDS = REGISTRY.all
+parse_command = REGISTRY.parse
+json_schemas = REGISTRY.json_schemas
+commands_for_queue = REGISTRY.for_queue
 
 ALL_COMMANDS = [
     "OpenAccount",
@@ -362,7 +364,7 @@ def test_an_unknown_command_is_reported_before_looking_at_the_body() -> None:
 
 
 def test_every_command_is_registered_under_its_class_name() -> None:
-    accounts = [name for name, model in COMMANDS.items() if model.queue == "accounts.commands"]
+    accounts = [n for n in COMMANDS if REGISTRY.queue_of(n) == "accounts.commands"]
     assert sorted(accounts) == sorted(ALL_COMMANDS)
     assert all(model.name() == name for name, model in COMMANDS.items())
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from aio_pika import Message
 
-from worker.adapters.rabbitmq import headers as h
-from worker.adapters.rabbitmq import wire
-from worker.adapters.rabbitmq.copies import FRAME_OVERHEAD, fitted
+from worker.messaging import headers as h
+from worker.messaging import wire
+from worker.messaging.copies import FRAME_OVERHEAD, fitted
 
 FRAME_MAX = 131_072
 OWN = {h.DLQ_ID, h.ERROR_CODE, h.FAILURE_CLASS}

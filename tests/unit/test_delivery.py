@@ -7,11 +7,14 @@ from typing import Any
 
 import pytest
 
-from worker.adapters.rabbitmq import headers as h
-from worker.adapters.rabbitmq.delivery import read_delivery
-from worker.adapters.rabbitmq.retry_seal import RetrySeal
-from worker.adapters.rabbitmq.topology import is_own_queue
-from worker.adapters.rabbitmq.wire import UNDECODABLE, Undecodable
+from tests.wiring import COMMANDS as REGISTRY
+from worker.messaging import headers as h
+from worker.messaging.delivery import read_delivery
+from worker.messaging.retry_seal import RetrySeal
+from worker.messaging.topology import OwnQueues
+from worker.messaging.wire import UNDECODABLE, Undecodable
+
+is_own_queue = OwnQueues(REGISTRY.queues)
 
 SEAL = RetrySeal(b"key")
 QUEUE = "accounts.commands"
@@ -31,7 +34,14 @@ class Incoming:
 
 
 def read(**fields: Any) -> Any:
-    return read_delivery(Incoming(**fields), QUEUE, SEAL, is_own_queue)  # type: ignore[arg-type]
+    return read_delivery(
+        Incoming(**fields),  # type: ignore[arg-type]
+        QUEUE,
+        SEAL,
+        is_own_queue,
+        REGISTRY.public,
+        REGISTRY.reserved_ids,
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -128,18 +138,18 @@ def test_the_undecodable_marker_is_taken_out_of_the_headers() -> None:
     ],
 )
 def test_a_json_body_may_only_declare_utf8(content_type: str | None, refused: bool) -> None:
-    from worker.adapters.rabbitmq.envelope import open_envelope
-    from worker.commands import InvalidCommand
+    from worker.bus.commands import InvalidCommand
+    from worker.messaging.envelope import open_envelope
 
     delivery = read(body=b'{"account_id": "a1", "amount": "1.00", "currency": "EUR"}')
     object.__setattr__(delivery.message, "content_type", content_type)
     object.__setattr__(delivery.message, "content_encoding", None)
     if refused:
         with pytest.raises(InvalidCommand, match="not supported") as caught:
-            open_envelope(delivery, 1000)
+            open_envelope(delivery, 1000, REGISTRY)
         assert caught.value.code == "unsupported_content_type"
     else:
-        assert open_envelope(delivery, 1000).context.message_id == "prop-id"
+        assert open_envelope(delivery, 1000, REGISTRY).context.message_id == "prop-id"
 
 
 @pytest.mark.parametrize(
@@ -155,12 +165,12 @@ def test_a_json_body_may_only_declare_utf8(content_type: str | None, refused: bo
     ids=["a duplicate name", "NaN", "Infinity"],
 )
 def test_a_body_that_readers_could_disagree_on_is_malformed_json(body: bytes, reason: str) -> None:
-    from worker.adapters.rabbitmq.envelope import open_envelope
-    from worker.commands import InvalidCommand
+    from worker.bus.commands import InvalidCommand
+    from worker.messaging.envelope import open_envelope
 
     delivery = read(body=body)
     object.__setattr__(delivery.message, "content_type", "application/json")
     object.__setattr__(delivery.message, "content_encoding", None)
     with pytest.raises(InvalidCommand, match=reason) as caught:
-        open_envelope(delivery, 1000)
+        open_envelope(delivery, 1000, REGISTRY)
     assert caught.value.code == "malformed_json"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes import FakeUnitOfWorkFactory
-from worker.adapters.temporal.dispatcher import BusDispatcher
-from worker.commands import Command
-from worker.outcomes import Outcome
-from worker.unit_of_work import MessageContext
+from tests.wiring import COMMANDS
+from worker.bus.commands import Command
+from worker.bus.outcomes import Outcome
+from worker.bus.unit_of_work import MessageContext
+from worker.sagas.dispatcher import BusDispatcher
 
 FIELDS = {"account_id": "acc-1", "amount": "1.00", "currency": "EUR"}
 
@@ -28,7 +29,7 @@ class FlakyBus:
 
 
 def dispatcher(bus: FlakyBus, patience: float) -> BusDispatcher:
-    return BusDispatcher(bus, FakeUnitOfWorkFactory(), transient_patience=patience)  # type: ignore[arg-type]
+    return BusDispatcher(bus, FakeUnitOfWorkFactory(), COMMANDS, transient_patience=patience)  # type: ignore[arg-type]
 
 
 async def test_a_step_outlasts_a_short_outage_within_one_attempt() -> None:

@@ -7,18 +7,22 @@ import sys
 
 import pytest
 
-from worker.adapters.rabbitmq.dead_letters import Properties, read
-from worker.adapters.rabbitmq.retry_report import RetryReport
-from worker.commands import COMMANDS, Deposit, TransferMoney
-from worker.entrypoints.common import CliError
-from worker.entrypoints.dlq_edit import (
+from tests.wiring import COMMANDS as REGISTRY
+from worker.cli.common import CliError
+from worker.contexts.accounts.commands import Deposit
+from worker.contexts.transfers.commands import TransferMoney
+from worker.ops.dlq.edit_cli import finish_edit
+from worker.ops.dlq.editing import (
     body_as_text,
     edited_command,
     open_editor,
     parse_sets,
     require_command,
 )
-from worker.entrypoints.dlq_editing import finish_edit
+from worker.ops.dlq.letters import Properties, read
+from worker.ops.dlq.resend_report import RetryReport
+
+COMMANDS = REGISTRY.all
 
 MALFORMED = json.dumps({"account_id": "alice", "amount": "1.001", "currency": "EUR"}).encode()
 

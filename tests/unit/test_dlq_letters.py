@@ -9,12 +9,13 @@ from typing import Any
 
 from pamqp import decode, encode
 
-from worker.adapters.rabbitmq import headers as h
-from worker.adapters.rabbitmq import wire
-from worker.adapters.rabbitmq.dead_letter_groups import group, select
-from worker.adapters.rabbitmq.dead_letters import DeadLetter, Properties, has_own_id, read
-from worker.adapters.rabbitmq.redelivery import redelivery
-from worker.entrypoints.dlq_views import audit_after
+from tests.wiring import COMMANDS as REGISTRY
+from worker.messaging import headers as h
+from worker.messaging import wire
+from worker.ops.dlq.groups import group, select
+from worker.ops.dlq.letters import DeadLetter, Properties, has_own_id, read
+from worker.ops.dlq.redelivery import redelivery
+from worker.ops.dlq.views import audit_after
 
 DLQ = "accounts.commands.dlq"
 BODY = json.dumps({"account_id": "alice", "amount": "5.00", "currency": "EUR"}).encode()
@@ -40,7 +41,8 @@ def worker_record(dlq_id: str, code: str = "handler_failed", **extra: Any) -> di
 
 
 def letter(headers: dict[str, Any], body: bytes = BODY, **props: Any) -> DeadLetter:
-    return read(DLQ, body, headers, Properties(**{"message_id": "m-1", **props}))
+    properties = Properties(**{"message_id": "m-1", **props})
+    return read(DLQ, body, headers, properties, REGISTRY.public, REGISTRY.reserved_ids)
 
 
 def broker_copy(delivery_count: int) -> DeadLetter:

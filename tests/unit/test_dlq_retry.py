@@ -8,11 +8,11 @@ from collections.abc import Sequence
 import pytest
 from aiormq.exceptions import ChannelInvalidStateError
 
-from worker.adapters.rabbitmq.dead_letters import DeadLetter, Properties, read
-from worker.adapters.rabbitmq.dlq_retry import SendFailed, batch_sizes, retry_letters
-from worker.adapters.rabbitmq.retry_report import Answer, RetryInterrupted, RetryReport
-from worker.entrypoints.common import CliError
-from worker.entrypoints.dlq_report import interrupted
+from worker.cli.common import CliError
+from worker.ops.dlq.letters import DeadLetter, Properties, read
+from worker.ops.dlq.ramp import SendFailed, batch_sizes, retry_letters
+from worker.ops.dlq.report import interrupted
+from worker.ops.dlq.resend_report import Answer, RetryInterrupted, RetryReport
 
 
 def letters(count: int) -> list[DeadLetter]:

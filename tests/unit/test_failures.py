@@ -14,10 +14,11 @@ from tortoise.exceptions import (
     TransactionManagementError,
 )
 
-from domain.errors import ConcurrencyConflict, InsufficientFunds, InvalidValue
-from worker.commands import InvalidCommand
-from worker.failures import STACK_LIMIT, Failure, classify, policy_of, trimmed_stack
-from worker.unit_of_work import DuplicateMessage
+from domain.accounts.errors import InsufficientFunds
+from domain.shared.errors import ConcurrencyConflict, InvalidValue
+from worker.bus.commands import InvalidCommand
+from worker.bus.failures import STACK_LIMIT, Failure, classify, policy_of, trimmed_stack
+from worker.bus.unit_of_work import DuplicateMessage
 
 
 def caused_by(cause: BaseException, error: BaseException | None = None) -> BaseException:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.accounts import (
+from domain.accounts.account import (
     Account,
     AccountClosed,
     AccountFrozen,
@@ -21,16 +21,12 @@ from domain.accounts import (
     MoneyDeposited,
     MoneyWithdrawn,
 )
-from domain.money import Money
-from domain.shared import DomainEvent
-from worker.adapters.mappers import (
-    account_fields,
-    account_to_domain,
-    event_type,
-    outbox_columns,
-)
-from worker.adapters.orm import AccountRow, OutboxRow
-from worker.unit_of_work import MessageContext
+from domain.shared.model import DomainEvent
+from domain.shared.money import Money
+from worker.bus.unit_of_work import MessageContext
+from worker.contexts.accounts.persistence import AccountRow, account_fields, account_to_domain
+from worker.persistence.models import OutboxRow
+from worker.persistence.outbox import event_type, outbox_columns
 
 
 def outbox_row(event: DomainEvent, context: MessageContext) -> OutboxRow:

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from domain.accounts import (
+from domain.accounts.account import (
+    Account,
     AccountClosed,
     AccountFrozen,
     AccountOpened,
@@ -23,22 +24,22 @@ from domain.accounts import (
     MoneyDeposited,
     MoneyWithdrawn,
 )
-from domain.errors import ConcurrencyConflict
-from domain.money import Money
+from domain.shared.errors import ConcurrencyConflict
+from domain.shared.money import Money
 from tests.fakes import FakeStore, FakeUnitOfWork, FakeUnitOfWorkFactory
-from worker.commands import (
+from tests.wiring import HANDLERS as COMMAND_HANDLERS
+from worker.bus.commands import Command
+from worker.bus.messagebus import Handler, KeyedLocks, MessageBus
+from worker.bus.outcomes import Outcome, Status
+from worker.bus.unit_of_work import MessageContext, UnitOfWork
+from worker.contexts.accounts.commands import (
     CloseAccount,
-    Command,
     Deposit,
     FreezeAccount,
     OpenAccount,
     UnfreezeAccount,
     Withdraw,
 )
-from worker.handlers import COMMAND_HANDLERS, Handler
-from worker.messagebus import KeyedLocks, MessageBus
-from worker.outcomes import Outcome, Status
-from worker.unit_of_work import MessageContext, UnitOfWork
 
 ACCOUNT = "acc-1"
 SEEDED_VERSION = 3
@@ -480,7 +481,7 @@ async def test_an_unexpected_handler_error_propagates_and_commits_nothing(
     store: FakeStore, woken: Counter
 ) -> None:
     async def broken(command: Any, uow: UnitOfWork) -> None:
-        account = await uow.accounts.get(command.account_id)
+        account = await uow.repository(Account).get(command.account_id)
         assert account is not None
         account.deposit(command.money)
         raise RuntimeError("a bug after changing the aggregate")

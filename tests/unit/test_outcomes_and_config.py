@@ -8,8 +8,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from worker.bus.outcomes import ErrorInfo, Outcome, Status
 from worker.config import EMBEDDED_DATABASE_URL, Settings, redact
-from worker.outcomes import ErrorInfo, Outcome, Status
 
 # --- Outcome -------------------------------------------------------------------------
 

@@ -7,15 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from worker.adapters.reconcile import (
-    AccountFacts,
-    EventFacts,
-    Report,
-    TransferFacts,
-    reconcile,
-)
-from worker.adapters.reconcile.facts import DEPOSITED, WITHDRAWN, amount_text
-from worker.adapters.reconcile.transfers import saga_problem
+from worker.contexts.transfers.checks import saga_problem
+from worker.ops.check import AccountFacts, EventFacts, Report, TransferFacts, reconcile
+from worker.ops.check.facts import DEPOSITED, WITHDRAWN, amount_text
 
 D = Decimal
 

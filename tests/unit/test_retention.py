@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from worker.adapters.retention import RetentionSweeper, SweptTable
 from worker.config import Settings
+from worker.persistence.retention import RetentionSweeper, SweptTable
 
 RETENTION_VARIABLES = (
     "INBOX_RETENTION_DAYS",

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from domain.errors import InvalidStateTransition, InvalidValue, TransferConflict
-from domain.money import Money
-from domain.transfers import Transfer, TransferState
+from domain.shared.errors import InvalidStateTransition, InvalidValue
+from domain.shared.money import Money
+from domain.transfers.errors import TransferConflict
+from domain.transfers.transfer import Transfer, TransferState
 from tests.fakes import FakeUnitOfWorkFactory
-from worker.commands import InvalidCommand, RecordTransferOutcome, TransferMoney, parse_command
-from worker.handlers import COMMAND_HANDLERS
-from worker.messagebus import MessageBus
-from worker.outcomes import Status
-from worker.unit_of_work import MessageContext
+from tests.wiring import COMMANDS as REGISTRY
+from tests.wiring import HANDLERS as COMMAND_HANDLERS
+from worker.bus.commands import InvalidCommand
+from worker.bus.messagebus import MessageBus
+from worker.bus.outcomes import Status
+from worker.bus.unit_of_work import MessageContext
+from worker.contexts.transfers.commands import RecordTransferOutcome, TransferMoney
+
+parse_command = REGISTRY.parse
 
 REQUEST = {
     "transfer_id": "t-1",

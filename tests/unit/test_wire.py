@@ -9,8 +9,8 @@ import pytest
 from pamqp import commands, decode, encode, frame
 
 from tests.hostile_amqp import Field, encode_properties, nested
-from worker.adapters.rabbitmq import wire
-from worker.adapters.rabbitmq.wire import UNDECODABLE, Undecodable
+from worker.messaging import wire
+from worker.messaging.wire import UNDECODABLE, Undecodable
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from temporalio.exceptions import ApplicationError
 
-from workflows.transfers.shared import DispatchResult
+from workflows.saga.types import DispatchResult
 
 ACCEPTED = DispatchResult(status="accepted")
 

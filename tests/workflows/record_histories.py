@@ -23,8 +23,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from tests.workflows.fakes import FakeDispatcher
 from tests.workflows.support import WAIT, result, start, wait_for_state
-from worker.adapters.temporal.devserver import DevServer, free_port
-from workflows.transfers.shared import OperatorAction, SagaState, TransferInput
+from worker.sagas.devserver import DevServer, free_port
+from workflows.saga.types import OperatorAction, SagaState
+from workflows.transfers.shared import TransferInput
 from workflows.transfers.worker import build_worker
 from workflows.transfers.workflows import TransferSaga
 

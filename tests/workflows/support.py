@@ -12,9 +12,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from worker.adapters.temporal.starter import start_saga
+from worker.sagas.starter import start_saga
+from workflows.saga.types import SagaState, SagaStatus
 from workflows.transfers.activities import TransferActivities
-from workflows.transfers.shared import SagaState, SagaStatus, TransferInput, workflow_id
+from workflows.transfers.shared import TransferInput, workflow_id
 from workflows.transfers.workflows import TransferSaga
 
 #: Upper bound for anything a test waits on, so a broken saga fails instead of hanging.

@@ -31,14 +31,8 @@ from tests.workflows.support import (
     unique,
     wait_for_state,
 )
-from workflows.transfers.shared import (
-    SAGA_STATE,
-    OperatorAction,
-    SagaState,
-    SagaStatus,
-    TransferInput,
-    workflow_id,
-)
+from workflows.saga.types import SAGA_STATE, OperatorAction, SagaState, SagaStatus
+from workflows.transfers.shared import TransferInput, workflow_id
 from workflows.transfers.worker import build_worker
 from workflows.transfers.workflows import TransferSaga
 

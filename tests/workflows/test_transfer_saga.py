@@ -26,7 +26,8 @@ from tests.workflows.support import (
     unique,
     wait_for_state,
 )
-from workflows.transfers.shared import SAGA_STATE, MoneyStep, SagaState, workflow_id
+from workflows.saga.types import SAGA_STATE, SagaState
+from workflows.transfers.shared import MoneyStep, workflow_id
 
 D = Decimal
 

@@ -5,15 +5,9 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.errors import FailureClass
-from workflows.transfers.shared import (
-    CommandDispatcher,
-    DispatchResult,
-    MoneyStep,
-    OutcomeStep,
-    RefundResult,
-    RefundStep,
-)
+from domain.shared.errors import FailureClass
+from workflows.saga.types import CommandDispatcher, DispatchResult
+from workflows.transfers.shared import MoneyStep, OutcomeStep, RefundResult, RefundStep
 
 #: The error type of every business refusal, which the workflow never retries.
 REFUSED = "BusinessRefusal"

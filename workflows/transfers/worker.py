@@ -7,8 +7,8 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from workflows.saga.types import CommandDispatcher
 from workflows.transfers.activities import TransferActivities
-from workflows.transfers.shared import CommandDispatcher
 from workflows.transfers.workflows import TransferSaga
 
 

@@ -13,18 +13,14 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.saga.types import SAGA_STATE, OperatorAction, SagaState, SagaStatus, StepRecord
     from workflows.transfers.activities import REFUSED
     from workflows.transfers.shared import (
-        SAGA_STATE,
         WORKFLOW_NAME,
         MoneyStep,
-        OperatorAction,
         OutcomeStep,
         RefundResult,
         RefundStep,
-        SagaState,
-        SagaStatus,
-        StepRecord,
         TransferInput,
     )
 

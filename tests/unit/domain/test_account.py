@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.accounts import (
+from domain.accounts.account import (
     OWNER_MAX_LENGTH,
     Account,
     AccountClosed,
@@ -21,18 +21,16 @@ from domain.accounts import (
     MoneyDeposited,
     MoneyWithdrawn,
 )
-from domain.errors import (
+from domain.accounts.errors import (
     AccountIsClosed,
     AccountIsFrozen,
     BalanceLimitExceeded,
-    BusinessRuleViolation,
     CurrencyMismatch,
     InsufficientFunds,
-    InvalidStateTransition,
-    InvalidValue,
     NonZeroBalance,
 )
-from domain.money import Money
+from domain.shared.errors import BusinessRuleViolation, InvalidStateTransition, InvalidValue
+from domain.shared.money import Money
 
 
 def eur(amount: str) -> Money:

@@ -1,0 +1,1 @@
+"""Accounts: an Account holds money in one currency; deposits, withdrawals, freezing, closing."""

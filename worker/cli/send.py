@@ -1,0 +1,175 @@
+"""``worker send``: validate a command against its contract, publish it, maybe wait."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import aio_pika
+import typer
+from aio_pika.abc import AbstractQueue
+from aio_pika.exceptions import ChannelClosed, DeliveryError, PublishError
+
+from worker.bus.commands import Command, InvalidCommand
+from worker.bus.message_ids import IdProblem, check_correlation_id
+from worker.bus.registry import CommandRegistry
+from worker.cli.common import fail, load_settings, print_json, run_async, seconds, shown
+from worker.cli.errors import AMQP_ERRORS, amqp_failure
+from worker.config import Settings
+from worker.contexts.transfers.commands import TransferMoney
+from worker.messaging.connection import connect
+from worker.messaging.topology import COMMANDS_EXCHANGE
+from worker.sagas.client import connect as temporal_connect
+from worker.sagas.control import wait_until_settled
+
+EXIT_BY_STATUS = {"accepted": 0, "rejected": 1, "invalid": 2}
+EXIT_BY_SAGA_STATE = {"completed": 0, "needs_operator": 4, "failed": 5}
+
+
+def _fields(pairs: list[str], as_json: str | None) -> object:
+    if as_json is not None:
+        if pairs:
+            fail("give either key=value pairs or --json, not both", 2)
+        try:
+            return json.loads(as_json)
+        except json.JSONDecodeError as error:
+            fail(f"--json is not valid JSON: {error}", 2)
+    fields: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            fail(f"expected key=value, got {shown(pair)}", 2)
+        fields[key] = value
+    return fields
+
+
+async def _publish(
+    settings: Settings, command: Command, message_id: str, correlation_id: str, wait: float | None
+) -> dict[str, object] | None:
+    connection = await connect(settings.amqp_url, timeout=10)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        replies = None
+        if wait is not None:
+            replies = await channel.declare_queue(exclusive=True, auto_delete=True)
+        message = aio_pika.Message(
+            command.model_dump_json().encode(),
+            content_type="application/json",
+            message_id=message_id,
+            correlation_id=correlation_id,
+            reply_to=replies.name if replies else None,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        exchange = await channel.get_exchange(COMMANDS_EXCHANGE, ensure=False)
+        await exchange.publish(message, routing_key=command.name(), mandatory=True)
+        if replies is None or wait is None:
+            return None
+        # Only the wait for the reply may time out into "no outcome" (exit 3); a
+        # timeout while connecting or publishing means the broker is unreachable.
+        try:
+            async with asyncio.timeout(wait):
+                return await _reply(replies, correlation_id)
+        except TimeoutError:
+            return None
+
+
+async def _reply(replies: AbstractQueue, correlation_id: str) -> dict[str, object] | None:
+    async with replies.iterator() as stream:
+        async for reply in stream:
+            await reply.ack()
+            if reply.correlation_id == correlation_id:
+                outcome: dict[str, object] = json.loads(reply.body)
+                return outcome
+    return None
+
+
+def _ids(
+    commands: CommandRegistry, message_id: str | None, correlation_id: str | None
+) -> tuple[str, str]:
+    """The ids to send (a new message id unless given), as the worker will take them.
+
+    A value given but empty is a mistake, not a request for the default.
+    """
+    try:
+        message = str(uuid.uuid4()) if message_id is None else commands.check_message_id(message_id)
+        correlation = message if correlation_id is None else check_correlation_id(correlation_id)
+    except IdProblem as problem:
+        fail(f"{problem.code}: {problem.message}", 2)
+    return message, correlation
+
+
+def send(
+    command_name: str = typer.Argument(..., metavar="COMMAND", help="e.g. Deposit"),
+    pairs: list[str] = typer.Argument(None, metavar="KEY=VALUE...", help="The command's fields."),
+    as_json: str = typer.Option(None, "--json", help="The fields as one JSON object."),
+    message_id: str = typer.Option(None, "--message-id", help="Idempotency key (default: new)."),
+    correlation_id: str = typer.Option(None, "--correlation-id", help="Default: the message id."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for the outcome; 0 only if accepted."),
+    timeout: float = typer.Option(
+        30.0, "--timeout", help="Seconds --wait waits (more than 0).", callback=seconds()
+    ),
+    output_json: bool = typer.Option(False, "--output-json", help="Print the outcome as JSON."),
+    wait_saga: bool = typer.Option(
+        False, "--wait-saga", help="TransferMoney: also wait for the saga's end state."
+    ),
+) -> None:
+    """Validate a command against its contract and publish it (with confirms).
+
+    An invalid command never leaves the CLI: it exits 2 with the reason. With
+    --wait the exit code is 0 accepted, 1 rejected, 2 invalid, 3 no answer in time.
+    With --wait-saga (TransferMoney): 0 completed, 1 rejected or compensated or
+    resolved, 3 no end in time, 4 waiting for an operator, 5 the workflow failed,
+    6 Temporal unreachable.
+    """
+    from worker.bootstrap import contexts
+
+    wait = wait or wait_saga
+    settings = load_settings()
+    commands = contexts(settings).commands
+    try:
+        command = commands.parse(command_name, _fields(pairs or [], as_json))
+    except InvalidCommand as invalid:
+        fail(f"{invalid.code}: {invalid.message}", 2)
+    message_id, correlation_id = _ids(commands, message_id, correlation_id)
+    try:
+        outcome = run_async(
+            _publish(settings, command, message_id, correlation_id, timeout if wait else None)
+        )
+    except PublishError:
+        fail(f"{command_name} could not be routed: is the worker's topology declared?")
+    except DeliveryError as error:
+        fail(f"the broker refused the message {message_id} (a nack: {error}); is a queue full?")
+    except ChannelClosed as error:
+        fail(f"the broker refused the publish ({error}); has the worker started once?")
+    except AMQP_ERRORS as error:
+        raise amqp_failure(error, settings.amqp_url) from error
+    if not wait:
+        typer.echo(f"sent {command_name} message_id={message_id}")
+        return
+    if outcome is None:
+        fail(f"no outcome for {message_id} within {timeout:g}s (it may still be processed)", 3)
+    if output_json:
+        print_json(outcome)
+    else:
+        problem = outcome.get("error")
+        detail = f" {problem['code']}: {problem['message']}" if isinstance(problem, dict) else ""
+        typer.echo(f"{outcome['status']} message_id={message_id}{detail}")
+    if wait_saga and outcome["status"] == "accepted" and isinstance(command, TransferMoney):
+        _wait_for_saga(settings, command.transfer_id, timeout)
+    raise typer.Exit(EXIT_BY_STATUS.get(str(outcome["status"]), 1))
+
+
+def _wait_for_saga(settings: Settings, transfer_id: str, timeout: float) -> None:
+    async def wait() -> str | None:
+        client = await temporal_connect(settings)
+        return await wait_until_settled(client, transfer_id, timeout)
+
+    try:
+        state = run_async(wait())
+    except RuntimeError as error:
+        fail(f"cannot reach Temporal at {settings.temporal_address}: {error}", 6)
+    if state is None:
+        fail(f"saga of transfer {transfer_id} did not settle within {timeout:g}s", 3)
+    typer.echo(f"saga {state} transfer_id={transfer_id}")
+    raise typer.Exit(EXIT_BY_SAGA_STATE.get(state, 1))

@@ -1,0 +1,122 @@
+"""The plug point: what a bounded context declares, and the set of them the framework reads.
+
+A context is one :class:`BoundedContext` value in its package's ``__init__``; the
+composition root (``worker/bootstrap.py``) lists them, one line each. Everything
+else (topology, consumer, unit of work, sagas, retention, ``check``, the CLI)
+reads :class:`Contexts` and names no context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from worker.bus.commands import Command
+from worker.bus.messagebus import Handler
+from worker.bus.registry import CommandRegistry
+
+if TYPE_CHECKING:
+    import typer
+
+    from domain.shared.model import DomainEvent
+    from worker.bus.unit_of_work import UnitOfWork
+    from worker.ops.check.engine import Check
+    from worker.persistence.store import AggregateStore
+    from worker.sagas.declaration import SagaDeclaration
+
+#: A read port another context may ask the unit of work for: built on the same transaction.
+ReadPortFactory = Callable[["UnitOfWork"], object]
+
+
+@dataclass(frozen=True)
+class BoundedContext:
+    """Everything the framework needs to know about one bounded context.
+
+    ``name`` names its queue (``<name>.commands``), its tortoise app and its CLI group.
+    """
+
+    name: str
+    #: Each command the context handles, with its handler. A command marked
+    #: ``internal`` is dispatched by sagas only and never read from AMQP.
+    handlers: Mapping[type[Command], Handler]
+    #: How each of its aggregates is stored (rows, mapper, child rows).
+    aggregates: tuple[AggregateStore[Any], ...] = ()
+    #: The events its aggregates record, published as ``<aggregate type>.<EventName>``.
+    events: tuple[type[DomainEvent], ...] = ()
+    #: The sagas it runs, each started by one of its events.
+    sagas: tuple[SagaDeclaration, ...] = ()
+    #: Its tortoise models module, and its migrations package (``None``: no tables).
+    models: str | None = None
+    migrations: str | None = None
+    #: Read ports it publishes for other contexts, by the port's type.
+    read_ports: Mapping[type[Any], ReadPortFactory] = field(default_factory=dict)
+    #: Its reconciliation checks, run by ``check`` beside every other context's.
+    checks: tuple[Check, ...] = ()
+    #: Its CLI group (``python -m worker <name> ...``), built on demand.
+    cli: Callable[[], typer.Typer] | None = None
+    #: Event subscriptions (projections and policies): the read side's seam.
+    subscriptions: tuple[Any, ...] = ()
+
+    @property
+    def queue(self) -> str:
+        return f"{self.name}.commands"
+
+
+class ContextConflict(Exception):
+    """Two contexts declare the same name, command, event, saga kind or port."""
+
+
+def _unique(kind: str, names: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ContextConflict(f"two bounded contexts declare the {kind} {name!r}")
+        seen.add(name)
+
+
+class Contexts:
+    """The contexts the composition root lists, read by every framework part."""
+
+    def __init__(self, contexts: Iterable[BoundedContext]) -> None:
+        self.all = tuple(contexts)
+        _unique("context", (c.name for c in self.all))
+        _unique("command", (cmd.name() for c in self.all for cmd in c.handlers))
+        _unique("saga kind", (s.kind for c in self.all for s in c.sagas))
+        _unique("read port", (p.__qualname__ for c in self.all for p in c.read_ports))
+        self.commands = CommandRegistry(
+            {cmd: c.queue for c in self.all for cmd in c.handlers},
+            saga_kinds=[s.kind for c in self.all for s in c.sagas],
+        )
+
+    @property
+    def handlers(self) -> dict[type[Command], Handler]:
+        return {cmd: handler for c in self.all for cmd, handler in c.handlers.items()}
+
+    @property
+    def aggregates(self) -> tuple[AggregateStore[Any], ...]:
+        return tuple(store for c in self.all for store in c.aggregates)
+
+    @property
+    def sagas(self) -> tuple[SagaDeclaration, ...]:
+        return tuple(saga for c in self.all for saga in c.sagas)
+
+    @property
+    def read_ports(self) -> dict[type[Any], ReadPortFactory]:
+        return {port: make for c in self.all for port, make in c.read_ports.items()}
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return tuple(check for c in self.all for check in c.checks)
+
+    @property
+    def tortoise_apps(self) -> dict[str, tuple[str, str | None]]:
+        """Each context with tables: its models module and migrations package, by name."""
+        return {c.name: (c.models, c.migrations) for c in self.all if c.models is not None}
+
+    def saga(self, kind: str) -> SagaDeclaration:
+        for saga in self.sagas:
+            if saga.kind == kind:
+                return saga
+        known = ", ".join(s.kind for s in self.sagas) or "none"
+        raise KeyError(f"unknown saga kind {kind!r}; known: {known}")

@@ -1,0 +1,1 @@
+"""Operator tools: dead letters, sagas, the audit trail, and reconciliation (``check``)."""

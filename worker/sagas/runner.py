@@ -1,0 +1,116 @@
+"""Runs the saga's Temporal worker inside the worker process, reconnecting as needed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from worker.config import Settings
+from worker.sagas.client import TemporalConnection
+from workflows.saga.types import CommandDispatcher
+from workflows.transfers.worker import build_worker
+
+log = logging.getLogger("worker.sagas")
+
+T = TypeVar("T")
+
+RETRY_DELAY = 2.0
+#: Beyond SHUTDOWN_GRACE, what the SDK gets to report the last completions. A server
+#: that hangs (rather than refuses) would hold its shutdown RPC for 30 s or more.
+SHUTDOWN_MARGIN = 3.0
+
+
+async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """``work``'s result, or ``None`` (and ``work`` cancelled) if ``stop`` is set first."""
+    working = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({working, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not working.done():
+        working.cancel()
+        return None
+    return working.result()
+
+
+class SagaRunner:
+    """Polls the saga task queue until ``stop``; then lets running activities finish.
+
+    Shutdown is bounded even when Temporal is gone: connecting is abandoned at
+    once, and the SDK's own shutdown gets ``SHUTDOWN_GRACE`` plus a margin.
+    """
+
+    def __init__(
+        self, temporal: TemporalConnection, settings: Settings, dispatcher: CommandDispatcher
+    ) -> None:
+        self._temporal = temporal
+        self._settings = settings
+        self._dispatcher = dispatcher
+        self.ready = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                client = await _unless_stopped(self._temporal.client(), stop)
+            except Exception as error:
+                log.warning(
+                    "cannot reach Temporal at %s (%s); retrying",
+                    self._settings.temporal_address,
+                    error,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), RETRY_DELAY)
+                continue
+            if client is None:
+                return
+            await self._run_until_stopped(self._build(client), stop)
+
+    def _build(self, client: Client) -> Worker:
+        return build_worker(
+            client,
+            self._settings.temporal_task_queue,
+            self._dispatcher,
+            graceful_shutdown=timedelta(seconds=self._settings.shutdown_grace),
+        )
+
+    async def _run_until_stopped(self, worker: Worker, stop: asyncio.Event) -> None:
+        running = asyncio.create_task(worker.run(), name="saga-worker")
+        stopping = asyncio.create_task(stop.wait())
+        log.info(
+            "saga worker polling task queue %s (namespace %s)",
+            self._settings.temporal_task_queue,
+            self._settings.temporal_namespace,
+        )
+        self.ready.set()
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        self.ready.clear()
+        stopping.cancel()
+        if stop.is_set():
+            await self._shut_down(worker, running)
+            return
+        try:
+            await running
+        except Exception as error:
+            log.warning("the saga worker stopped (%s); starting it again", error)
+            await asyncio.sleep(RETRY_DELAY)
+
+    async def _shut_down(self, worker: Worker, running: asyncio.Task[None]) -> None:
+        """Let running activities finish for SHUTDOWN_GRACE, then give up on the SDK.
+
+        What is left is abandoned with the process: Temporal retries an activity
+        whose completion it never heard of, and the inbox answers the retry.
+        """
+        shutdown = asyncio.ensure_future(worker.shutdown())
+        limit = self._settings.shutdown_grace + SHUTDOWN_MARGIN
+        done, _ = await asyncio.wait({shutdown, running}, timeout=limit)
+        if shutdown not in done:
+            log.warning("the saga worker did not shut down within %.1fs; leaving it", limit)
+            return
+        if running.done() and not running.cancelled() and running.exception() is not None:
+            log.warning("the saga worker stopped with an error: %s", running.exception())

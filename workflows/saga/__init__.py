@@ -1,0 +1,1 @@
+"""The saga base: what every saga workflow shares (steps, compensations, operators, status)."""
