@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,15 +23,17 @@ if TYPE_CHECKING:
     from worker.service import WorkerService
 
 
-def contexts(settings: Settings | None = None) -> Contexts:
-    """The service's bounded contexts, then any ``EXTRA_CONTEXTS`` names (``module:NAME``)."""
+def contexts(settings: Settings | None = None, extra: Sequence[str] | None = None) -> Contexts:
+    """The service's bounded contexts, then the ``EXTRA_CONTEXTS`` ones (``module:NAME``),
+    from ``settings`` or, when given, ``extra``."""
     from worker.contexts import accounts, transfers
 
     listed = [
         accounts.CONTEXT,
         transfers.CONTEXT,
     ]
-    extra = (settings or Settings()).extra_context_names
+    if extra is None:
+        extra = (settings or Settings()).extra_context_names
     return Contexts([*listed, *(_load(reference) for reference in extra)])
 
 

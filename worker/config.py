@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -219,7 +220,7 @@ class Settings(BaseSettings):
 
     @property
     def extra_context_names(self) -> tuple[str, ...]:
-        return tuple(name.strip() for name in self.extra_contexts.split(",") if name.strip())
+        return split_names(self.extra_contexts)
 
     @property
     def is_sqlite(self) -> bool:
@@ -231,6 +232,17 @@ class Settings(BaseSettings):
         if not self.is_sqlite:
             return None
         return self.database_url.split("://", 1)[1].split("?", 1)[0]
+
+
+def split_names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def extra_contexts_from_environment() -> tuple[str, ...]:
+    """``EXTRA_CONTEXTS`` alone (any case, as the settings read it), unvalidated."""
+    return split_names(
+        next((v for k, v in os.environ.items() if k.upper() == "EXTRA_CONTEXTS"), "")
+    )
 
 
 def redact(url: str) -> str:

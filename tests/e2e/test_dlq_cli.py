@@ -139,13 +139,13 @@ async def test_a_dead_letter_sent_back_is_applied_once_with_its_message_id_and_l
         copy = await put_in_dlq(bus, body, worker_record("dependency_unavailable"), message_id)
 
     retried = dlq(
-        worker_env, "retry", first, "--reason", "db back", "--operator", "alice", "--json"
+        worker_env, "resend", first, "--reason", "db back", "--operator", "alice", "--json"
     )
     assert retried.returncode == 0, retried.stderr
     report = json.loads(retried.stdout)
     assert report["outcomes"][0]["outcome"]["status"] == "accepted"
     assert report["outcomes"][0]["outcome"]["message_id"] == message_id
-    again = dlq(worker_env, "retry", copy, "--reason", "duplicate copy")
+    again = dlq(worker_env, "resend", copy, "--reason", "duplicate copy")
     assert again.returncode == 0, again.stderr
     assert "1 accepted" in again.stdout
 
@@ -155,11 +155,11 @@ async def test_a_dead_letter_sent_back_is_applied_once_with_its_message_id_and_l
     gone = dlq(worker_env, "show", first)
     assert gone.returncode == 1 and "no dead letter" in gone.stderr
     outcome, sent = as_json(run_cli(worker_env, "audit", "list", "--target", first, "--json"))
-    assert (sent["action"], sent["operator"], sent["reason"]) == ("dlq.retry", "alice", "db back")
+    assert (sent["action"], sent["operator"], sent["reason"]) == ("dlq.resend", "alice", "db back")
     assert (sent["before"]["status"], sent["after"]["status"]) == ("dead_lettered", "sent")
     assert sent["before"]["letter"]["headers"]["error-code"] == "dependency_unavailable"
     assert json.loads(sent["before"]["letter"]["body"]) == body, "the whole letter"
-    assert (outcome["action"], outcome["after"]["status"]) == ("dlq.retry.outcome", "accepted")
+    assert (outcome["action"], outcome["after"]["status"]) == ("dlq.resend.outcome", "accepted")
 
 
 async def test_a_bulk_retry_ramps_up_and_empties_its_group(
@@ -171,7 +171,7 @@ async def test_a_bulk_retry_ramps_up_and_empties_its_group(
         for _ in range(7):
             await put_in_dlq(bus, money(account, "1.00"), worker_record(code))
 
-    done = dlq(worker_env, "retry", "--group", code, "--rate", "100/s", "--json")
+    done = dlq(worker_env, "resend", "--group", code, "--rate", "100/s", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["accepted"], report["left_in_dlq"], report["stopped"]) == (7, 0, None)
@@ -187,7 +187,7 @@ async def test_a_bulk_retry_stops_when_messages_fail_again_and_leaves_the_rest(
         for message_id in message_ids:
             await put_in_dlq(bus, money("zed", "1.001"), worker_record(code), message_id)
 
-    done = dlq(worker_env, "retry", "--group", code, "--json")
+    done = dlq(worker_env, "resend", "--group", code, "--json")
     assert done.returncode == 1
     report = json.loads(done.stdout)
     assert (report["sent"], report["failed_again"], report["left_in_dlq"]) == (1, 1, 4)
@@ -246,7 +246,11 @@ async def test_an_action_is_refused_before_touching_the_dlq_when_the_audit_canno
         kept = await put_in_dlq(bus, money("zed", "1.00"), worker_record("test_no_audit"))
     no_database = {**worker_env, "DATABASE_URL": "postgres://postgres@127.0.0.1:1/none"}
 
-    for args in (["retry", kept], ["purge", kept, "--reason", "x"], ["edit", kept, "--set", "a=1"]):
+    for args in (
+        ["resend", kept],
+        ["purge", kept, "--reason", "x"],
+        ["edit", kept, "--set", "a=1"],
+    ):
         refused = dlq(no_database, *args)
         assert refused.returncode == 1
         assert "nothing was done" in refused.stderr and len(refused.stderr.splitlines()) == 1
@@ -335,7 +339,7 @@ async def test_a_letter_without_a_message_id_of_its_own_is_never_sent_back(
         # The id a client library made up when the sender left it empty.
         anonymous = await put_in_dlq(bus, money("zed", "1.00"), record, uuid.uuid4().hex)
 
-    for args in (["retry", anonymous], ["retry", "--group", "missing_message_id"]):
+    for args in (["resend", anonymous], ["resend", "--group", "missing_message_id"]):
         refused = dlq(worker_env, *args)
         assert refused.returncode == 1
         assert refused.stderr.startswith("error: not sent back: ") and anonymous in refused.stderr
@@ -364,7 +368,7 @@ async def test_a_letter_the_client_library_cannot_decode_is_listed_shown_and_pur
     assert shown["body"] == money("zed", "1.00")
     undecoded = {"message_id": None, "timestamp": None, "content_type": "application/json"}
     assert undecoded.items() <= shown["properties"].items()
-    refused = dlq(worker_env, "retry", letter["id"])
+    refused = dlq(worker_env, "resend", letter["id"])
     assert refused.returncode == 1 and "properties that could not be read" in refused.stderr
     purged = dlq(worker_env, "purge", letter["id"], "--reason", "poison")
     assert purged.returncode == 0, purged.stderr
@@ -402,7 +406,7 @@ async def test_a_bulk_retry_browses_in_chunks_and_leaves_the_letters_it_did_not_
             if n % 2 == 0:
                 await put_in_dlq(bus, money(account, "9.00"), worker_record(other))
 
-    done = dlq(worker_env, "retry", "--group", chosen, "--chunk-size", "2", "--json")
+    done = dlq(worker_env, "resend", "--group", chosen, "--chunk-size", "2", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["accepted"], report["left_in_dlq"], report["chunks"]) == (5, 0, 3)
@@ -421,20 +425,20 @@ async def test_a_retry_whose_record_cannot_be_written_keeps_the_dlq_copy_and_sto
     refuse = f"ALTER TABLE audit_log ADD CONSTRAINT refuse_{kept} CHECK (target <> '{kept}')"
     await pg_fetch(database_url, refuse)
     try:
-        stopped = dlq(worker_env, "retry", kept)
+        stopped = dlq(worker_env, "resend", kept)
     finally:
         await pg_fetch(database_url, f"ALTER TABLE audit_log DROP CONSTRAINT refuse_{kept}")
 
     assert stopped.returncode == 1 and len(stopped.stderr.splitlines()) == 1
-    assert stopped.stderr.startswith(f"error: stopped: the audit record of dlq.retry {kept}")
+    assert stopped.stderr.startswith(f"error: stopped: the audit record of dlq.resend {kept}")
     assert f"{kept} sent back but still in the DLQ too" in stopped.stderr
     assert dlq(worker_env, "show", kept).returncode == 0, "the copy is back in the DLQ"
-    again = dlq(worker_env, "retry", kept, "--json")
+    again = dlq(worker_env, "resend", kept, "--json")
     assert again.returncode == 0, again.stderr
     assert await balance(database_url, account) == "5.00", "the inbox absorbed the duplicate"
     assert [row["action"] for row in await audit_rows(database_url, kept)] == [
-        "dlq.retry",
-        "dlq.retry.outcome",
+        "dlq.resend",
+        "dlq.resend.outcome",
     ]
 
 
@@ -473,6 +477,7 @@ async def test_a_connection_closed_mid_retry_ends_it_with_one_line_saying_what_w
         dlq_queue = await bus.channel.declare_queue(DLQ, passive=True)
         held = dlq_queue.declaration_result.message_count or 0
 
+    # `dlq retry`, the name before `resend`, still works for scripts written against it.
     with running_cli(worker_env, "dlq", "retry", "--group", code, "--watch-timeout", "600") as cli:
         [sent] = await audited(database_url, letters, 1)
         await dlq_holds(amqp_url, held - 1)  # the first one's DLQ copy is removed

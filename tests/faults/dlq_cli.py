@@ -126,7 +126,7 @@ def exercise(env: Environment, ids: dict[str, str], bodies: dict[str, bytes]) ->
             cli.problems.append(f"dlq retry: no letter of {name} to retry")
             continue
         ref, dlq_id = chosen
-        done = _dlq(env, cli, "retry", dlq_id, "--reason", REASON, "--watch-timeout", "15")
+        done = _dlq(env, cli, "resend", dlq_id, "--reason", REASON, "--watch-timeout", "15")
         if _clean(cli, f"retry {dlq_id} ({ref})", done, refusal=True):
             cli.sent_back[ref] = bodies[ref]
 

@@ -20,7 +20,7 @@ from worker.ops.dlq.editing import (
     require_command,
 )
 from worker.ops.dlq.letters import Properties, read
-from worker.ops.dlq.resend_report import RetryReport
+from worker.ops.dlq.resend_report import ResendReport
 
 COMMANDS = REGISTRY.all
 
@@ -111,7 +111,7 @@ def test_an_edit_answered_as_a_duplicate_ends_as_changing_nothing(
 ) -> None:
     letter = read("accounts.commands.dlq", MALFORMED, {"dlq-id": "a1"}, Properties("m-1"))
     answer = {"status": "accepted", "message_id": "m-1", "error": None, "duplicate": True}
-    report = RetryReport(selected=1, results=[(letter, answer)])
+    report = ResendReport(selected=1, results=[(letter, answer)])
     with pytest.raises(CliError, match=r"^duplicate: message id m-1 had already been processed"):
         finish_edit(report, letter, as_json=False)
     assert "1 accepted (1 duplicate)" in capsys.readouterr().out

@@ -27,7 +27,7 @@ from worker.cli.errors import (
     run_app,
 )
 from worker.cli.send import send
-from worker.config import DATA_DIR, ROLES, Settings, redact
+from worker.config import DATA_DIR, ROLES, Settings, extra_contexts_from_environment, redact
 from worker.ops.audit import audit_app
 from worker.ops.check.cli import check
 from worker.ops.dlq.cli import dlq_app
@@ -179,10 +179,12 @@ def list_commands(
 def add_context_groups(cli: typer.Typer) -> typer.Typer:
     """Each bounded context's own group (``accounts``, ...), as its declaration offers it.
 
-    A configuration that cannot be read adds none: the command run then reports it.
+    Only ``EXTRA_CONTEXTS`` is read here, so that a mistake in another setting is
+    still reported by the command run. A context that cannot be loaded adds no
+    group: the command run reports it.
     """
     try:
-        declared = contexts(Settings()).all
+        declared = contexts(extra=extra_contexts_from_environment()).all
     except Exception:
         return cli
     for context in declared:

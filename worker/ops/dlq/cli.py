@@ -2,7 +2,7 @@
 
 Looking is safe: RabbitMQ cannot peek, so each DLQ is read with ``basic.get``
 without acking and every message goes back when the command ends (see
-``dlq_store``). Acting (retry, edit, purge) is written to the audit log, and is
+``store.py``). Acting (resend, edit, purge) is written to the audit log, and is
 refused before anything is touched when the database cannot take the record; a
 letter leaves its DLQ only once its record is written.
 """
@@ -16,12 +16,12 @@ from worker.ops.dlq.edit_cli import edit
 from worker.ops.dlq.groups import Group, group
 from worker.ops.dlq.letters import DeadLetter
 from worker.ops.dlq.purge import purge
-from worker.ops.dlq.resend_cli import retry
+from worker.ops.dlq.resend_cli import resend
 from worker.ops.dlq.session import JSON, QUEUE, browsing, dead_letter_queues
 from worker.ops.dlq.views import letter_json, listing_json, print_letter, print_listing
 
 dlq_app = typer.Typer(
-    help="The dead-letter queues: list, show, retry, edit, purge.", no_args_is_help=True
+    help="The dead-letter queues: list, show, resend, edit, purge.", no_args_is_help=True
 )
 
 
@@ -64,6 +64,8 @@ def show(
         print_letter(letter)
 
 
-dlq_app.command("retry")(retry)
+dlq_app.command("resend")(resend)
+# The name before 0.2: "retry" now means only the worker's own retry ladder.
+dlq_app.command("retry", hidden=True, help="The old name of `dlq resend`.")(resend)
 dlq_app.command("edit")(edit)
 dlq_app.command("purge")(purge)

@@ -19,9 +19,9 @@ from worker.ops.dlq.editing import (
 )
 from worker.ops.dlq.letters import NO_OWN_ID, DeadLetter, has_own_id
 from worker.ops.dlq.report import finish, interrupted, show
-from worker.ops.dlq.resend_cli import RETRY_REASON, TIMEOUT
-from worker.ops.dlq.resend_report import RetryInterrupted, RetryReport
-from worker.ops.dlq.resending import RetryAudit, send_in_chunks
+from worker.ops.dlq.resend_cli import RESEND_REASON, TIMEOUT
+from worker.ops.dlq.resend_report import ResendInterrupted, ResendReport
+from worker.ops.dlq.resending import ResendAudit, send_in_chunks
 from worker.ops.dlq.session import (
     JSON,
     OPERATOR,
@@ -40,7 +40,7 @@ def edit(
     ),
     queue: str = QUEUE,
     watch_timeout: float = TIMEOUT,
-    reason: str = RETRY_REASON,
+    reason: str = RESEND_REASON,
     operator: str = OPERATOR,
     as_json: bool = JSON,
 ) -> None:
@@ -66,7 +66,7 @@ def edit(
             else:
                 edits = await asyncio.to_thread(open_editor, body_as_text(letter.body))
             body = edited_command(name, letter.body, edits).model_dump_json().encode()
-            audit = RetryAudit(settings, who, reason, edited=body.decode())
+            audit = ResendAudit(settings, who, reason, edited=body.decode())
             async with connected(settings) as connection:
                 refuse_processed(letter, await processed_status(settings, letter.message_id or ""))
                 try:
@@ -80,7 +80,7 @@ def edit(
                         bodies={letter.id: body},
                         chunk=1,
                     )
-                except RetryInterrupted as cut:
+                except ResendInterrupted as cut:
                     interrupted(cut, as_json)
             finish_edit(report, letter, as_json)
 
@@ -97,7 +97,7 @@ def refuse_processed(letter: DeadLetter, status: str | None) -> None:
         )
 
 
-def finish_edit(report: RetryReport, letter: DeadLetter, as_json: bool) -> None:
+def finish_edit(report: ResendReport, letter: DeadLetter, as_json: bool) -> None:
     """As ``finish``; but a duplicate answer is no successful edit."""
     answer = report.results[0][1] if report.results else None
     if answer and answer.get("duplicate"):

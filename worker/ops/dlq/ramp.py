@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 from worker.ops.dlq.letters import DeadLetter
-from worker.ops.dlq.resend_report import Answer, RetryInterrupted, RetryReport
+from worker.ops.dlq.resend_report import Answer, ResendInterrupted, ResendReport
 
 FAILED_AGAIN = frozenset({"invalid", "retrying"})
 MAX_BATCH = 256
@@ -88,7 +88,7 @@ def _failure(answers: Sequence[Answer | None], timeout: float) -> str | None:
     )
 
 
-async def retry_letters(
+async def resend_letters(
     letters: Sequence[DeadLetter],
     sender: Sender,
     outcomes: Outcomes,
@@ -96,17 +96,17 @@ async def retry_letters(
     *,
     rate: float,
     watch_timeout: float,
-    report: RetryReport | None = None,
+    report: ResendReport | None = None,
     in_time: Callable[[], bool] = lambda: True,
     advance: Callable[[int], None] = lambda n: None,
-) -> RetryReport:
+) -> ResendReport:
     """Send ``letters`` back batch by batch, adding to ``report``.
 
     Stops (``report.stopped``) when one fails again or none answers in time; ends,
     not stopped, before a batch when ``in_time()`` says its time is up. Anything
-    else going wrong raises ``RetryInterrupted`` with the report so far.
+    else going wrong raises ``ResendInterrupted`` with the report so far.
     """
-    report = report or RetryReport(len(letters))
+    report = report or ResendReport(len(letters))
     pacer, position = Pacer(rate), 0
     for size in batch_sizes(rate):
         batch = letters[position : position + size]
@@ -121,7 +121,7 @@ async def retry_letters(
             await _record_outcomes(settled, answers, audit)
         except Exception as error:
             report.unwatched.extend(sent)
-            raise RetryInterrupted(report, error) from error
+            raise ResendInterrupted(report, error) from error
         position += len(settled)
         advance(len(settled))
         report.stopped = report.stopped or _failure(answers, watch_timeout)
@@ -136,7 +136,7 @@ async def _send(
     audit: Audit,
     pacer: Pacer,
     sent: list[DeadLetter],
-    report: RetryReport,
+    report: ResendReport,
 ) -> str | None:
     """Send, record and remove each letter, appending to ``sent``; why it stopped early."""
     for letter in batch:

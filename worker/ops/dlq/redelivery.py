@@ -10,7 +10,7 @@ from worker.messaging import headers as h
 from worker.ops.dlq.letters import DeadLetter
 
 
-def retry_headers(letter: DeadLetter, reply_to: str) -> dict[str, Any]:
+def resend_headers(letter: DeadLetter, reply_to: str) -> dict[str, Any]:
     """The original's headers (``message-id`` included) without the failure record
     and retry bookkeeping, plus where it came from and where to report its outcome."""
     kept = {key: value for key, value in letter.headers.items() if key not in h.STRIPPED_ON_RETRY}
@@ -29,7 +29,7 @@ def redelivery(letter: DeadLetter, reply_to: str, body: bytes | None = None) -> 
     props = letter.properties
     return Message(
         letter.body if body is None else body,
-        headers=retry_headers(letter, reply_to),
+        headers=resend_headers(letter, reply_to),
         content_type=props.content_type if body is None else "application/json",
         content_encoding=props.content_encoding if body is None else None,
         message_id=letter.message_id or props.message_id,

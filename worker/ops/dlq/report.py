@@ -1,4 +1,4 @@
-"""How ``dlq retry`` and ``dlq edit`` say what happened, and how they end (exit codes)."""
+"""How ``dlq resend`` and ``dlq edit`` say what happened, and how they end (exit codes)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from worker.cli.common import CliError, fail, print_json
 from worker.cli.errors import explain, message_of
 from worker.ops.dlq.letters import NO_OWN_ID, DeadLetter
 from worker.ops.dlq.ramp import FAILED_AGAIN
-from worker.ops.dlq.resend_report import RetryInterrupted, RetryReport
+from worker.ops.dlq.resend_report import ResendInterrupted, ResendReport
 
 
-def report_json(report: RetryReport) -> dict[str, Any]:
+def report_json(report: ResendReport) -> dict[str, Any]:
     return {
         "selected": report.selected,
         "sent": report.sent,
@@ -35,7 +35,7 @@ def report_json(report: RetryReport) -> dict[str, Any]:
     }
 
 
-def show(report: RetryReport, as_json: bool, **extra: Any) -> None:
+def show(report: ResendReport, as_json: bool, **extra: Any) -> None:
     """What happened, on stdout (``extra`` goes into the JSON)."""
     if as_json:
         print_json({**report_json(report), **extra})
@@ -54,7 +54,7 @@ def without_own_id(letters: list[DeadLetter]) -> str:
 
 
 def finish(
-    report: RetryReport, missing: list[str], skipped: list[DeadLetter], as_json: bool
+    report: ResendReport, missing: list[str], skipped: list[DeadLetter], as_json: bool
 ) -> None:
     """Print what happened; exit 0 only if every one went back and none failed again."""
     show(report, as_json, not_found=missing, skipped=[letter.id for letter in skipped])
@@ -78,7 +78,7 @@ def cause(error: BaseException) -> str:
     return str(known) if known is not None else f"{type(error).__name__}: {message_of(error)}"
 
 
-def interrupted(cut: RetryInterrupted, as_json: bool, **extra: Any) -> NoReturn:
+def interrupted(cut: ResendInterrupted, as_json: bool, **extra: Any) -> NoReturn:
     """The report so far on stdout, and one error line: what broke, what was sent."""
     report = cut.report
     show(report, as_json, **extra)

@@ -1,4 +1,4 @@
-"""``dlq retry``: send dead letters back as they are, audited; and what ``dlq`` actions share."""
+"""``dlq resend``: send dead letters back as they are, audited; and what ``dlq`` actions share."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from worker.ops.audit_log import default_operator
 from worker.ops.dlq.groups import select
 from worker.ops.dlq.letters import has_own_id
 from worker.ops.dlq.report import finish, interrupted, without_own_id
-from worker.ops.dlq.resend_report import RetryInterrupted
-from worker.ops.dlq.resending import CHUNK_LETTERS, RetryAudit, send_in_chunks
+from worker.ops.dlq.resend_report import ResendInterrupted
+from worker.ops.dlq.resending import CHUNK_LETTERS, ResendAudit, send_in_chunks
 from worker.ops.dlq.session import JSON, OPERATOR, QUEUE, connected, dead_letter_queues, look
 
 IDS = typer.Argument(None, metavar="ID...", help="Dead letters, as `dlq list` shows them.")
@@ -24,7 +24,7 @@ TIMEOUT = typer.Option(
     callback=seconds(at_least=0.1, at_most=600.0),
     help="Seconds to wait for the outcomes of each batch (0.1 to 600).",
 )
-RETRY_REASON = typer.Option("", "--reason", help="Why: kept in the audit log.")
+RESEND_REASON = typer.Option("", "--reason", help="Why: kept in the audit log.")
 
 
 def _rate(text: str) -> float:
@@ -42,14 +42,14 @@ def one_way(ids: list[str], group_code: str | None, everything: bool, ways: str)
         fail(f"say which dead letters: {ways} (one of them)", 2)
 
 
-def retry(
+def resend(
     ids: list[str] = IDS,
     group_code: str = GROUP,
     everything: bool = typer.Option(False, "--all", help="Every dead letter (of --queue)."),
     queue: str = QUEUE,
     rate: str = typer.Option("20/s", "--rate", help="At most N messages a second: N/s."),
     watch_timeout: float = TIMEOUT,
-    reason: str = RETRY_REASON,
+    reason: str = RESEND_REASON,
     operator: str = OPERATOR,
     as_json: bool = JSON,
     chunk: int = typer.Option(CHUNK_LETTERS, "--chunk-size", min=1, hidden=True),
@@ -66,7 +66,7 @@ def retry(
     """
     one_way(ids or [], group_code, everything, "IDs, --group CODE or --all")
     per_second, settings, dlqs = _rate(rate), load_settings(), dead_letter_queues(queue)
-    audit = RetryAudit(settings, operator or default_operator(), reason)
+    audit = ResendAudit(settings, operator or default_operator(), reason)
 
     async def work() -> None:
         async with audit_trail(settings), connected(settings) as connection:
@@ -90,7 +90,7 @@ def retry(
                     watch_timeout=watch_timeout,
                     chunk=chunk,
                 )
-            except RetryInterrupted as cut:
+            except ResendInterrupted as cut:
                 interrupted(cut, as_json, **extra)
             finish(report, chosen.missing, skipped, as_json)
 

@@ -1,4 +1,4 @@
-"""What a ``dlq retry`` did: each letter sent back, its outcome, and why it stopped."""
+"""What a ``dlq resend`` did: each letter sent back, its outcome, and why it stopped."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ Answer = dict[str, Any]
 
 
 @dataclass
-class RetryReport:
+class ResendReport:
     selected: int
     #: Sent back, recorded and removed from the DLQ, with the outcome awaited.
     results: list[tuple[DeadLetter, Answer | None]] = field(default_factory=list)
@@ -51,9 +51,9 @@ class RetryReport:
         return sum(1 for _, answer in self.results if answer is None)
 
 
-class RetryInterrupted(Exception):
+class ResendInterrupted(Exception):
     """The broker or the database failed mid-way; ``report`` says what was done."""
 
-    def __init__(self, report: RetryReport, error: Exception) -> None:
+    def __init__(self, report: ResendReport, error: Exception) -> None:
         super().__init__(str(error))
         self.report, self.error = report, error

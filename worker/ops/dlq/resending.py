@@ -21,9 +21,9 @@ from rich.progress import Progress
 
 from worker.config import Settings
 from worker.ops.dlq.letters import DeadLetter
-from worker.ops.dlq.ramp import retry_letters
+from worker.ops.dlq.ramp import resend_letters
 from worker.ops.dlq.redelivery import redelivery
-from worker.ops.dlq.resend_report import Answer, RetryInterrupted, RetryReport
+from worker.ops.dlq.resend_report import Answer, ResendInterrupted, ResendReport
 from worker.ops.dlq.session import audit, commands
 from worker.ops.dlq.store import DeadLetterStore, OutcomeWatcher, ready_counts
 from worker.ops.dlq.views import audit_after, audit_before
@@ -48,8 +48,8 @@ class StoreSender:
         await self._store.remove(letter)
 
 
-class RetryAudit:
-    """Two records per letter: ``dlq.retry`` (or ``dlq.edit``) when it was sent, with
+class ResendAudit:
+    """Two records per letter: ``dlq.resend`` (or ``dlq.edit``) when it was sent, with
     the whole letter as it was; then ``<that>.outcome`` with what became of it."""
 
     def __init__(
@@ -57,7 +57,7 @@ class RetryAudit:
     ) -> None:
         self._settings, self._operator, self._reason = settings, operator, reason
         self.edited = edited
-        self.action = "dlq.retry" if edited is None else "dlq.edit"
+        self.action = "dlq.resend" if edited is None else "dlq.edit"
 
     async def sent(self, letter: DeadLetter) -> None:
         after: dict[str, object] = {"status": "sent", "error": None}
@@ -83,7 +83,7 @@ def progress(total: int) -> Iterator[Callable[[int], None]]:
         yield lambda n: None
         return
     with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("retrying", total=total)
+        task = bar.add_task("resending", total=total)
         yield lambda n: bar.advance(task, n)
 
 
@@ -104,20 +104,20 @@ async def send_in_chunks(
     connection: AbstractConnection,
     dlqs: Sequence[str],
     letters: Sequence[DeadLetter],
-    audit: RetryAudit,
+    audit: ResendAudit,
     *,
     rate: float,
     watch_timeout: float,
     bodies: dict[str, bytes] | None = None,
     chunk: int = CHUNK_LETTERS,
-) -> RetryReport:
+) -> ResendReport:
     """Send ``letters`` (as a first look found them) back, chunk by chunk.
 
     Each chunk browses afresh for those not sent yet; the run ends when all went
     back, one failed again, or none of the rest is in the DLQ any more (then they
-    count as left). A broker or database failure raises ``RetryInterrupted``.
+    count as left). A broker or database failure raises ``ResendInterrupted``.
     """
-    report, watcher = RetryReport(len(letters)), OutcomeWatcher()
+    report, watcher = ResendReport(len(letters)), OutcomeWatcher()
     everything = Counter(letter.id for letter in letters)
     with progress(len(letters)) as advance:
         try:
@@ -135,7 +135,7 @@ async def send_in_chunks(
                         )
                         break
                     report.chunks += 1
-                    await retry_letters(
+                    await resend_letters(
                         found,
                         StoreSender(store, reply_to, bodies or {}),
                         watcher,
@@ -146,10 +146,10 @@ async def send_in_chunks(
                         in_time=_for(CHUNK_SECONDS),
                         advance=advance,
                     )
-        except RetryInterrupted:
+        except ResendInterrupted:
             raise
         except Exception as error:  # browsing: the broker went away between chunks
-            raise RetryInterrupted(report, error) from error
+            raise ResendInterrupted(report, error) from error
     return report
 
 
@@ -159,5 +159,5 @@ def _for(seconds: float) -> Callable[[], bool]:
     return lambda: time.monotonic() < deadline
 
 
-def _sent(report: RetryReport) -> Counter[str]:
+def _sent(report: ResendReport) -> Counter[str]:
     return Counter(letter.id for letter in report.sent_letters)

@@ -7,7 +7,7 @@ makes the broker return every other one to its queue, so a look takes nothing
 away. While a store is open, nobody else (another operator's command) sees the
 messages it holds; they reappear when it closes (their ``x-delivery-count`` grows).
 RabbitMQ's ``consumer_timeout`` (30 min by default) covers these deliveries too:
-a store must not stay open that long (``dlq retry`` browses in chunks).
+a store must not stay open that long (``dlq resend`` browses in chunks).
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from aiormq.exceptions import ChannelInvalidStateError
 
 from worker.cli.common import CliError
 from worker.ops.dlq.letters import DeadLetter, Properties, read
-from worker.ops.dlq.ramp import SendFailed, batch_sizes, retry_letters
+from worker.ops.dlq.ramp import SendFailed, batch_sizes, resend_letters
 from worker.ops.dlq.report import interrupted
-from worker.ops.dlq.resend_report import Answer, RetryInterrupted, RetryReport
+from worker.ops.dlq.resend_report import Answer, ResendInterrupted, ResendReport
 
 
 def letters(count: int) -> list[DeadLetter]:
@@ -79,7 +79,7 @@ class FakeAudit:
 
     async def sent(self, letter: DeadLetter) -> None:
         if letter.id in self.refuse and not self.only_outcomes:
-            raise CliError(f"the audit record of dlq.retry {letter.id} could not be written")
+            raise CliError(f"the audit record of dlq.resend {letter.id} could not be written")
         self.journal.append(f"recorded {letter.id}")
 
     async def outcome(self, letter: DeadLetter, answer: Answer | None) -> None:
@@ -93,9 +93,9 @@ async def retry(
     sender: FakeSender | None = None,
     outcomes: FakeOutcomes | None = None,
     audit: FakeAudit | None = None,
-) -> RetryReport:
+) -> ResendReport:
     journal = Journal()
-    return await retry_letters(
+    return await resend_letters(
         letters(count),
         sender or FakeSender(journal),
         outcomes or FakeOutcomes(),
@@ -128,7 +128,7 @@ async def test_a_letter_whose_record_cannot_be_written_stays_in_the_dlq_and_stop
 ):
     journal = Journal()
     audit = FakeAudit(journal, refuse=frozenset({"id-2"}))
-    with pytest.raises(RetryInterrupted) as cut:
+    with pytest.raises(ResendInterrupted) as cut:
         await retry(5, FakeSender(journal), FakeOutcomes(), audit)
     assert "removed id-2" not in journal and "sent id-3" not in journal
     report = cut.value.report
@@ -141,7 +141,7 @@ async def test_a_letter_whose_record_cannot_be_written_stays_in_the_dlq_and_stop
 async def test_an_outcome_that_cannot_be_recorded_does_not_cost_the_others_theirs() -> None:
     journal = Journal()
     audit = FakeAudit(journal, refuse=frozenset({"id-1"}), only_outcomes=True)
-    with pytest.raises(RetryInterrupted) as cut:
+    with pytest.raises(ResendInterrupted) as cut:
         await retry(3, FakeSender(journal), FakeOutcomes(), audit)
     assert audit.outcomes == [("id-0", "accepted"), ("id-2", "accepted")]
     assert cut.value.report.left == 0, "all three went back; one outcome is unrecorded"
@@ -197,7 +197,7 @@ async def test_accepted_and_rejected_are_both_settled(statuses: dict[str, str]) 
 async def test_a_lost_broker_ends_the_retry_with_what_went_back_already_recorded() -> None:
     journal = Journal()
     audit = FakeAudit(journal)
-    with pytest.raises(RetryInterrupted) as cut:
+    with pytest.raises(ResendInterrupted) as cut:
         await retry(5, FakeSender(journal, lose_broker_at="id-2"), FakeOutcomes(), audit)
     assert [e for e in journal if e.startswith("recorded")] == ["recorded id-0", "recorded id-1"]
     assert audit.outcomes == [("id-0", "accepted")]
@@ -208,7 +208,7 @@ async def test_a_lost_broker_ends_the_retry_with_what_went_back_already_recorded
 async def test_a_chunk_whose_time_is_up_sends_no_further_batch_and_has_not_stopped() -> None:
     journal, checks = Journal(), iter([True, True, False])
     outcomes = FakeOutcomes()
-    report = await retry_letters(
+    report = await resend_letters(
         letters(10),
         FakeSender(journal),
         outcomes,
@@ -226,12 +226,12 @@ async def test_an_interrupted_retry_ends_with_one_line_saying_what_was_sent(
 ) -> None:
     journal = Journal()
     audit = FakeAudit(journal, refuse=frozenset({"id-3"}))
-    with pytest.raises(RetryInterrupted) as cut:
+    with pytest.raises(ResendInterrupted) as cut:
         await retry(6, FakeSender(journal), FakeOutcomes(), audit)
     with pytest.raises(CliError) as failed:
         interrupted(cut.value, as_json=False)
     line = str(failed.value)
-    assert line.startswith("stopped: the audit record of dlq.retry id-3 could not be written")
+    assert line.startswith("stopped: the audit record of dlq.resend id-3 could not be written")
     assert "3 sent back and recorded before that" in line
     assert "id-3 sent back but still in the DLQ too" in line
     assert line.endswith("3 left in the DLQ")
@@ -239,7 +239,7 @@ async def test_an_interrupted_retry_ends_with_one_line_saying_what_was_sent(
 
 
 def test_a_broken_connection_is_named_as_such() -> None:
-    report = RetryReport(selected=2)
-    cut = RetryInterrupted(report, ChannelInvalidStateError("channel closed"))
+    report = ResendReport(selected=2)
+    cut = ResendInterrupted(report, ChannelInvalidStateError("channel closed"))
     with pytest.raises(CliError, match=r"^stopped: the connection to RabbitMQ broke \(channel"):
         interrupted(cut, as_json=True)
