@@ -1,4 +1,5 @@
-"""Temporal workflows and activities (sagas spanning several aggregates).
+"""Temporal workflows and activities: sagas spanning several aggregates.
 
-Empty until the transfer saga lands; it may import ``domain`` and nothing else of ours.
+``workflows.saga`` is the base every saga is built on; each context's saga has its
+own package (``workflows.transfers``). They may import ``domain`` and nothing else of ours.
 """

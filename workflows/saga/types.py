@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.common import SearchAttributeKey
 
 SAGA_STATE = SearchAttributeKey.for_keyword("SagaState")
@@ -38,10 +38,16 @@ class StepRecord(BaseModel):
 
 
 class SagaStatus(BaseModel):
-    """What the ``status`` query returns, and the workflow's result."""
+    """What the ``status`` query returns, and the workflow's result.
 
-    transfer_id: str
-    state: SagaState
+    Each saga subclasses it with its business key (``TransferStatus.transfer_id``);
+    a reader that knows no saga in particular keeps those fields as extras, so
+    whatever it prints or dumps still has them.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    state: SagaState = SagaState.RUNNING
     waiting_step: str | None = None
     last_error: str | None = None
     steps: list[StepRecord] = Field(default_factory=list)

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from temporalio.common import SearchAttributeKey
 
-from workflows.saga.types import SAGA_STATE
+from workflows.saga.types import SAGA_STATE, SagaStatus
 
 WORKFLOW_NAME = "TransferSaga"
 TRANSFER_ID = SearchAttributeKey.for_keyword("TransferId")
@@ -26,6 +26,12 @@ class TransferInput(BaseModel):
     amount: str
     currency: str
     correlation_id: str | None = None
+
+
+class TransferStatus(SagaStatus):
+    """The transfer saga's status: what its ``status`` query and its result carry."""
+
+    transfer_id: str
 
 
 class MoneyStep(BaseModel):
