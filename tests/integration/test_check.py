@@ -145,6 +145,38 @@ async def test_check_passes_a_consistent_ledger_then_names_every_corruption(
     )
 
 
+async def test_check_names_a_transfer_whose_saga_id_another_request_holds(
+    private_url: str,
+) -> None:
+    _, out = check(private_url, "--json")
+    before = json.loads(out)
+    held = "workflow transfer-t-taken runs for another request (run 7f3a: alice to carol, 9.00)"
+    await TransferRow.create(
+        id="t-taken",
+        from_account_id="alice",
+        to_account_id="bob",
+        amount="7.00",
+        currency="EUR",
+        state="conflicted",
+        reason=held,
+        version=2,
+    )
+
+    code, out = check(private_url, "--json")
+    after = json.loads(out)
+
+    assert code == 1
+    assert [v for v in after["violations"] if v not in before["violations"]] == [
+        {
+            "kind": "saga_conflict",
+            "subject": "t-taken",
+            "detail": f"its saga id is held by another request's run, no money moved: {held}",
+        }
+    ]
+    assert after["transfers_checked"] == before["transfers_checked"] + 1
+    assert after["in_flight"] == before["in_flight"]  # a conflicted transfer moved nothing
+
+
 async def test_check_refuses_a_database_that_is_not_there(tmp_path: Path) -> None:
     done = run_cli({"DATABASE_URL": f"sqlite://{tmp_path / 'none.sqlite3'}"}, "check")
 

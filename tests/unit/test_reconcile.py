@@ -1,15 +1,42 @@
-"""Reconciliation rules over hand-made rows: what is a violation, what cannot be verified."""
+"""Reconciliation over hand-made rows: what is a violation, what cannot be verified, and
+how the engine runs every context's checks beside the money check."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import cast
 
 import pytest
+from tortoise.backends.base.client import BaseDBAsyncClient
 
-from worker.contexts.transfers.checks import saga_problem
-from worker.ops.check import AccountFacts, EventFacts, Report, TransferFacts, reconcile
-from worker.ops.check.facts import DEPOSITED, WITHDRAWN, amount_text
+from tests.wiring import CONTEXTS
+from worker.context import BoundedContext, Contexts
+from worker.contexts.accounts.published import (
+    DEPOSITED,
+    WITHDRAWN,
+    AccountFacts,
+    AccountLedger,
+    EventFacts,
+)
+from worker.contexts.transfers.checks_facts import TransferFacts
+from worker.contexts.transfers.checks_money import MoneyCheck, MoneyFacts
+from worker.contexts.transfers.checks_sagas import dead_sagas, saga_problem
+from worker.contexts.transfers.checks_totals import MoneyReport, reconcile
+from worker.ops.check import (
+    Check,
+    CheckConflict,
+    CheckResult,
+    Judged,
+    Report,
+    SagasUnreachable,
+    Snapshot,
+    Violation,
+    run_checks,
+)
+from worker.ops.check.facts import amount_text
 
 D = Decimal
 
@@ -69,15 +96,18 @@ class Ledger:
         ]
         return self
 
-    def check(self, dead_sagas: dict[str, str] | None = None) -> Report:
-        return reconcile(self.accounts.values(), self.events, self.transfers, dead_sagas)
+    def facts(self) -> AccountLedger:
+        return AccountLedger(list(self.accounts.values()), self.events, [])
+
+    def check(self, dead_sagas: dict[str, str] | None = None) -> MoneyReport:
+        return reconcile(self.facts(), self.transfers, dead_sagas)
 
 
 def funded() -> Ledger:
     return Ledger().open("alice").move("alice", "100.00").open("bob").move("bob", "20.00")
 
 
-def kinds(report: Report) -> list[tuple[str, str]]:
+def kinds(report: MoneyReport | Report) -> list[tuple[str, str]]:
     return [(v.kind, v.subject) for v in report.violations]
 
 
@@ -110,7 +140,7 @@ def test_a_ledger_the_worker_could_have_written_has_no_violation() -> None:
 
 
 def test_the_json_report_has_the_stable_shape_scripts_read() -> None:
-    report = funded().check(dead_sagas={})
+    report = Report.merge([funded().check(dead_sagas={}).result()])
 
     assert report.to_json() == {
         "ok": True,
@@ -140,7 +170,7 @@ def test_currencies_are_added_up_apart() -> None:
     report = ledger.check()
 
     assert report.ok
-    assert report.to_json()["totals"]["JPY"]["balances"] == "1500"
+    assert report.figures()["totals"]["JPY"]["balances"] == "1500"
     assert not report.sagas_checked
     assert "(sagas not checked)" in report.summary()
 
@@ -339,6 +369,32 @@ def test_dead_sagas_are_violations_and_pending_starts_are_counted() -> None:
     assert report.transfers_waiting_to_start == 1
 
 
+def test_a_conflicted_transfer_is_a_saga_conflict_and_not_in_flight() -> None:
+    held = "workflow transfer-t-1 runs for another request (run 7f3a, from alice to carol)"
+    ledger = funded()
+    ledger.transfers.append(replace(transfer_in("conflicted"), reason=held))
+
+    report = ledger.check(dead_sagas={})
+
+    assert kinds(report) == [("saga_conflict", "t-1")]
+    assert report.violations[0].detail == (
+        f"its saga id is held by another request's run, no money moved: {held}"
+    )
+    assert report.in_flight_text() == "0"
+    assert report.totals["EUR"]["in_flight"] == D(0)
+
+
+def test_a_conflicted_transfer_whose_steps_moved_money_breaks_conservation_too() -> None:
+    ledger = funded().transfer("t-1", "alice", "bob", "10.00", "conflicted", "withdraw")
+
+    # Nothing counts the withdrawal as in flight: the total misses it too.
+    assert kinds(ledger.check()) == [
+        ("saga_conflict", "t-1"),
+        ("money_not_conserved", "t-1"),
+        ("money_total", "EUR"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("amount", "currency", "text"),
     [
@@ -352,3 +408,144 @@ def test_amounts_are_written_with_the_currencys_digits(
     amount: str, currency: str, text: str
 ) -> None:
     assert amount_text(D(amount), currency) == text
+
+
+# --- asking the sagas -----------------------------------------------------------------
+
+
+class FakeSagas:
+    """The saga-liveness port: a status per workflow id, and the ids it was asked about."""
+
+    def __init__(self, executions: dict[str, str] | None = None, reachable: bool = True) -> None:
+        self.executions = executions or {}
+        self.reachable = reachable
+        self.asked: list[str] = []
+
+    async def execution(self, workflow_id: str) -> str | None:
+        self.asked.append(workflow_id)
+        if not self.reachable:
+            raise SagasUnreachable("connection refused")
+        return self.executions.get(workflow_id)
+
+
+async def never_ended(transfer_id: str) -> bool:
+    return False
+
+
+def in_states(*states: str) -> list[TransferFacts]:
+    return [replace(transfer_in(state), transfer_id=f"t-{state}") for state in states]
+
+
+async def test_only_unfinished_transfers_are_asked_about_by_their_workflow_id() -> None:
+    sagas = FakeSagas({"transfer-t-needs_operator": "terminated"})
+    transfers = in_states("requested", "needs_operator", "completed", "conflicted")
+
+    dead = await dead_sagas(sagas, transfers, never_ended)
+
+    assert sorted(sagas.asked) == ["transfer-t-needs_operator", "transfer-t-requested"]
+    assert dead == {
+        "t-needs_operator": "needs_operator, but its saga's workflow is terminated "
+        "(`sagas retry t-needs_operator --reason ...` restarts it)",
+        "t-requested": "requested, but it has no saga (no workflow transfer-t-requested)",
+    }
+
+
+async def test_a_transfer_that_ended_since_the_snapshot_has_no_dead_saga() -> None:
+    async def ended(transfer_id: str) -> bool:
+        return True
+
+    assert await dead_sagas(FakeSagas(), in_states("requested"), ended) == {}
+
+
+# --- the engine -----------------------------------------------------------------------
+
+
+class Timeline:
+    """A fake snapshot that notes when it opens and closes, beside what the checks do."""
+
+    def __init__(self) -> None:
+        self.db = cast(BaseDBAsyncClient, object())
+        self.steps: list[str] = []
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[BaseDBAsyncClient]:
+        self.steps.append("open")
+        yield self.db
+        self.steps.append("close")
+
+
+@dataclass(frozen=True)
+class LedgerBooksCheck:
+    """Another context's check: one violation, and figures under its own key."""
+
+    timeline: Timeline
+    name: str = "books"
+    figures: dict[str, object] = field(default_factory=lambda: {"books": {"entries": 3}})
+
+    async def read(self, snapshot: Snapshot) -> Judged:
+        assert snapshot.db is self.timeline.db  # the one snapshot every check reads
+        self.timeline.steps.append("books read")
+        found = [Violation("book_unbalanced", "b-1", "debits 3, credits 2")]
+        return Judged(CheckResult(found, self.figures, "books: 3 entries checked"))
+
+
+def money_check(ledger: Ledger, timeline: Timeline) -> MoneyCheck:
+    async def read(snapshot: Snapshot) -> MoneyFacts:
+        timeline.steps.append("money read")
+        return MoneyFacts(ledger.facts(), ledger.transfers)
+
+    return MoneyCheck(read_facts=read, ended_since=never_ended)
+
+
+def test_every_context_declares_its_checks_and_the_transfers_context_the_money_one() -> None:
+    other = BoundedContext(name="books", handlers={}, checks=(LedgerBooksCheck(Timeline()),))
+
+    assert [check.name for check in Contexts([*CONTEXTS.all, other]).checks] == [
+        "money",
+        "books",
+    ]
+
+
+async def test_the_engine_runs_another_contexts_check_beside_the_money_check() -> None:
+    timeline = Timeline()
+    ledger = funded().transfer("t-1", "alice", "bob", "4.50", "requested", "withdraw")
+    sagas = FakeSagas({"transfer-t-1": "running"})
+    checks: list[Check] = [money_check(ledger, timeline), LedgerBooksCheck(timeline)]
+
+    report = await run_checks(checks, timeline.snapshot, sagas)
+
+    assert timeline.steps == ["open", "money read", "books read", "close"]
+    assert sagas.asked == ["transfer-t-1"]
+    shown = report.to_json()
+    assert kinds(report) == [("book_unbalanced", "b-1")]
+    assert (shown["ok"], shown["books"], shown["sagas_checked"]) == (False, {"entries": 3}, True)
+    assert (shown["accounts_checked"], shown["in_flight"]) == (2, "4.50 EUR")
+    assert report.summary() == (
+        "accounts: 2 checked, 0 not verifiable (history swept); transfers: 1 checked, "
+        "0 not verifiable; in flight: 4.50 EUR; books: 3 entries checked; violations: 1"
+    )
+
+
+async def test_sagas_that_cannot_be_asked_count_as_not_checked() -> None:
+    timeline = Timeline()
+    ledger = funded().transfer("t-1", "alice", "bob", "4.50", "requested", "withdraw")
+    checks = [money_check(ledger, timeline)]
+
+    report = await run_checks(checks, timeline.snapshot, FakeSagas(reachable=False))
+
+    assert report.ok
+    assert report.to_json()["sagas_checked"] is False
+    assert "(sagas not checked)" in report.summary()
+
+
+async def test_two_checks_claiming_one_figure_or_one_name_are_refused() -> None:
+    timeline = Timeline()
+    same_key = replace(LedgerBooksCheck(timeline), name="books-again")
+
+    with pytest.raises(CheckConflict, match="two checks report the figure books"):
+        await run_checks([LedgerBooksCheck(timeline), same_key], timeline.snapshot, None)
+    with pytest.raises(CheckConflict, match="two checks are named 'books'"):
+        await run_checks([LedgerBooksCheck(timeline)] * 2, timeline.snapshot, None)
+    ok_figure = replace(LedgerBooksCheck(timeline), figures={"ok": True})
+    with pytest.raises(CheckConflict, match="figure ok"):
+        await run_checks([ok_figure], timeline.snapshot, None)

@@ -7,7 +7,44 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from worker.ops.check.facts import AccountFacts, EventFacts, Violation, money_text
+from worker.ops.check.facts import Violation, money_text
+
+DEPOSITED = "accounts.MoneyDeposited"
+WITHDRAWN = "accounts.MoneyWithdrawn"
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    account_id: str
+    currency: str
+    balance: Decimal
+    version: int
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """One event of an account's record (an outbox row); ``amount`` only for money events."""
+
+    account_id: str
+    version: int
+    event_type: str
+    amount: Decimal | None = None
+    #: The message id of the command that caused it.
+    causation_id: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The event's name without the aggregate type (``MoneyDeposited``)."""
+        return self.event_type.removeprefix("accounts.")
+
+    @property
+    def signed_amount(self) -> Decimal:
+        """What the event did to the balance."""
+        if self.amount is None:
+            return Decimal(0)
+        if self.event_type == WITHDRAWN:
+            return -self.amount
+        return self.amount if self.event_type == DEPOSITED else Decimal(0)
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""Transfer rules: each transfer ended or has a live saga, and its steps moved the right money.
+"""Transfer rules: each transfer's steps moved the right money, and none lost its saga id.
 
-A saga's steps are ordinary account commands whose message ids name the transfer
-and the step (``transfer-<id>/withdraw/1``), and every account event records the
-message id that caused it: so the event record says what each transfer moved.
+A saga's steps are ordinary account commands whose message ids are the saga's
+step keys (``transfer-<id>/withdraw/1``), and every account event records the
+message id that caused it: so the accounts' event record says what each
+transfer moved.
 """
 
 from __future__ import annotations
@@ -12,16 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from worker.ops.check.facts import (
-    DEPOSITED,
-    WITHDRAWN,
-    EventFacts,
-    TransferFacts,
-    Violation,
-    money_text,
-)
+from worker.contexts.accounts.published import DEPOSITED, WITHDRAWN, EventFacts
+from worker.contexts.transfers.checks_facts import CONFLICTED, FINAL, TransferFacts, saga_step
+from worker.ops.check.facts import Violation, money_text
 
-FINAL = frozenset({"completed", "rejected", "compensated", "resolved"})
 #: The one move each step may make: (account side, event type).
 STEP_MOVES = {
     "withdraw": ("from", WITHDRAWN),
@@ -61,25 +56,11 @@ class TransfersVerdict:
     settled_by_hand: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
 
 
-def saga_problem(transfer: TransferFacts, execution: str | None) -> str | None:
-    """Why an unfinished transfer has no live saga, given its workflow's status (None: none)."""
-    if transfer.state in FINAL or execution == "running":
-        return None
-    if execution is None:
-        if transfer.start_pending:
-            return None  # the relay starts it when it publishes TransferRequested
-        return f"{transfer.state}, but it has no saga (no workflow transfer-{transfer.transfer_id})"
-    return (
-        f"{transfer.state}, but its saga's workflow is {execution} "
-        f"(`sagas retry {transfer.transfer_id} --reason ...` restarts it)"
-    )
-
-
 def tally(transfer: TransferFacts, events: Iterable[EventFacts]) -> Moved:
     moved = Moved()
     accounts = {"from": transfer.from_account_id, "to": transfer.to_account_id}
     for event in events:
-        step = event.saga_step[1] if event.saga_step else ""
+        step = step_key[1] if (step_key := saga_step(event)) else ""
         side, kind = STEP_MOVES.get(step, ("", ""))
         if event.amount is None:
             continue
@@ -87,9 +68,8 @@ def tally(transfer: TransferFacts, events: Iterable[EventFacts]) -> Moved:
             moved.by_step[step] += event.amount
         else:
             moved.stray.append(
-                f"{event.event_type.removeprefix('accounts.')} of "
-                f"{money_text(event.amount, transfer.currency)} on {event.account_id} "
-                f"by {event.causation_id}"
+                f"{event.name} of {money_text(event.amount, transfer.currency)} on "
+                f"{event.account_id} by {event.causation_id}"
             )
     return moved
 
@@ -102,13 +82,19 @@ def money_problem(transfer: TransferFacts, moved: Moved) -> str | None:
     whole = step["withdraw"] == step["deposit"] == amount and not step["refund"]
     if state == "completed" and not whole:
         expected = f"{money_text(amount, transfer.currency)} withdrawn and deposited"
-    elif state in {"rejected", "compensated"} and (step["deposit"] or moved.in_flight):
+    elif state in {"rejected", "compensated", CONFLICTED} and (step["deposit"] or moved.in_flight):
         expected = "nothing left moved (a refund returns the withdrawal)"
     elif state not in FINAL and not 0 <= moved.in_flight <= amount:
         expected = f"at most {money_text(amount, transfer.currency)} in flight"
     else:
         return None
     return f"{state}: expected {expected}, but its steps moved {moved.text(transfer.currency)}"
+
+
+def _conflict(transfer: TransferFacts) -> Violation:
+    held_by = transfer.reason or "no reason recorded"
+    detail = f"its saga id is held by another request's run, no money moved: {held_by}"
+    return Violation("saga_conflict", transfer.transfer_id, detail)
 
 
 def check_transfers(
@@ -120,14 +106,16 @@ def check_transfers(
     """Money moved by each transfer's steps; ``dead_sagas``: why a saga is not live, by id."""
     by_transfer: defaultdict[str, list[EventFacts]] = defaultdict(list)
     for event in events:
-        if event.saga_step is not None and event.amount is not None:
-            by_transfer[event.saga_step[0]].append(event)
+        if (step_key := saga_step(event)) is not None and event.amount is not None:
+            by_transfer[step_key[0]].append(event)
     verdict = TransfersVerdict()
     for transfer in transfers:
         verdict.checked += 1
         tid = transfer.transfer_id
         if tid in dead_sagas:
             verdict.violations.append(Violation("transfer_without_saga", tid, dead_sagas[tid]))
+        if transfer.state == CONFLICTED:
+            verdict.violations.append(_conflict(transfer))
         if transfer.state == "requested" and transfer.start_pending:
             verdict.waiting_to_start.add(tid)
         if not {transfer.from_account_id, transfer.to_account_id} <= verified_accounts:

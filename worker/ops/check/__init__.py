@@ -1,10 +1,35 @@
-"""Reconciliation: check the invariants across the whole database (``worker check``).
+"""Reconciliation: every bounded context's checks over one snapshot (``worker check``).
 
-Pure rules over plain facts (``facts``, ``accounts``, ``transfers``, ``report``),
-and the reading of those facts from the database and Temporal (``sources``).
+The engine (``engine``) runs the checks the contexts declare and merges their
+results into one report (``report``); ``sources`` opens the snapshot and asks
+Temporal how sagas stand.
 """
 
-from worker.ops.check.facts import AccountFacts, EventFacts, TransferFacts, Violation
-from worker.ops.check.report import Report, reconcile
+from worker.ops.check.engine import (
+    Afterwards,
+    Check,
+    CheckResult,
+    Judged,
+    Reading,
+    SagaLiveness,
+    SagasUnreachable,
+    Snapshot,
+    run_checks,
+)
+from worker.ops.check.facts import Violation
+from worker.ops.check.report import CheckConflict, Report
 
-__all__ = ["AccountFacts", "EventFacts", "Report", "TransferFacts", "Violation", "reconcile"]
+__all__ = [
+    "Afterwards",
+    "Check",
+    "CheckConflict",
+    "CheckResult",
+    "Judged",
+    "Reading",
+    "Report",
+    "SagaLiveness",
+    "SagasUnreachable",
+    "Snapshot",
+    "Violation",
+    "run_checks",
+]

@@ -5,20 +5,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, TaskID
-from temporalio.service import RPCError
 
-from worker.cli.common import load_settings, open_database, print_json, run_async
+from worker.bootstrap import contexts
+from worker.cli.common import fail, load_settings, open_database, print_json, run_async
 from worker.cli.errors import DATABASE_ERRORS, database_failure, message_of
 from worker.config import Settings
-from worker.contexts.transfers.checks import FINAL
 from worker.ops.audit import require_database_file
-from worker.ops.check import Report, Violation, reconcile
-from worker.ops.check.sources import NoProgress, dead_sagas, read_snapshot
-from worker.ops.check.sources import Progress as ProgressPort
+from worker.ops.check.engine import NoProgress, run_checks
+from worker.ops.check.engine import Progress as ProgressPort
+from worker.ops.check.facts import Violation
+from worker.ops.check.report import CheckConflict, Report
+from worker.ops.check.sources import TemporalSagas, snapshot
 from worker.persistence import database
 from worker.sagas.client import connect
 
@@ -57,20 +59,10 @@ def _sagas_unreachable(settings: Settings, error: BaseException) -> Violation:
 async def _check(settings: Settings, skip_sagas: bool, progress: ProgressPort) -> Report:
     await open_database(settings)
     try:
-        snapshot = await read_snapshot(progress)
-        dead: dict[str, str] | None = None
-        unreachable: list[Violation] = []
-        unfinished = any(t.state not in FINAL for t in snapshot.transfers)
-        if not skip_sagas and not unfinished:
-            dead = {}  # every transfer has ended: there is nothing to ask Temporal
-        elif not skip_sagas:
-            try:
-                client = await connect(settings)
-                dead = await dead_sagas(client, snapshot.transfers, progress)
-            except (RuntimeError, RPCError) as error:
-                unreachable.append(_sagas_unreachable(settings, error))
-        report = reconcile(snapshot.accounts, snapshot.events, snapshot.transfers, dead)
-        report.violations = snapshot.unreadable + report.violations + unreachable
+        sagas = None if skip_sagas else TemporalSagas(partial(connect, settings))
+        report = await run_checks(contexts(settings).checks, snapshot, sagas, progress)
+        if sagas is not None and sagas.failure is not None:
+            report.violations.append(_sagas_unreachable(settings, sagas.failure))
         return report
     finally:
         await database.close()
@@ -79,23 +71,18 @@ async def _check(settings: Settings, skip_sagas: bool, progress: ProgressPort) -
 def check(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     skip_sagas: bool = typer.Option(
-        False, "--skip-sagas", help="Do not ask Temporal whether unfinished transfers have a saga."
+        False,
+        "--skip-sagas",
+        help="Do not ask Temporal whether the sagas of unfinished work are alive.",
     ),
 ) -> None:
-    """Verify the invariants across the whole database; exit 1 if any is violated.
+    """Run every bounded context's reconciliation checks; exit 1 if any finds a violation.
 
-    No balance is negative. Every account's balance equals its deposits minus
-    its withdrawals in its event record (the outbox). Every transfer has ended
-    or has a live saga in Temporal (or waits for the relay to start it). Each
-    transfer's steps moved its amount (completed) or, in the end, nothing
-    (rejected, compensated). By currency, the balances add up to the outside
-    deposits minus withdrawals, less what transfers have in flight.
-
-    Sent events are deleted after OUTBOX_RETENTION_HOURS: an account whose
-    oldest events are gone cannot be recomputed. It is counted "not verifiable
-    (history swept)", not as a violation; so are the transfers touching it and
-    its currency's total. Each violation is one line (kind: subject: detail),
-    then a summary line.
+    The checks read one snapshot of the whole database, then (unless --skip-sagas)
+    ask Temporal whether the sagas of unfinished work are alive. Each violation is
+    one line (kind: subject: detail), then a summary line with what each check
+    counted. Sent events are deleted after OUTBOX_RETENTION_HOURS: what cannot be
+    recomputed without them is counted "not verifiable", not as a violation.
     """
     settings = load_settings()
     require_database_file(settings)
@@ -104,6 +91,8 @@ def check(
             report = run_async(_check(settings, skip_sagas, progress))
     except DATABASE_ERRORS as error:
         raise database_failure(error, settings.database_url) from error
+    except CheckConflict as error:
+        fail(f"the declared checks cannot run together: {error}")
     if as_json:
         print_json(report.to_json())
     else:

@@ -1,64 +1,11 @@
-"""What reconciliation compares: rows as plain values, and what it reports."""
+"""What every check reports, and how it writes money."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.shared.money import MINOR_UNITS
-
-DEPOSITED = "accounts.MoneyDeposited"
-WITHDRAWN = "accounts.MoneyWithdrawn"
-#: A saga step's message id, ``transfer-<id>/<step>/<n>`` (the form the consumer
-#: reserves for sagas, see ``worker.message_ids.SAGA_KEY``): transfer id and step.
-SAGA_STEP = re.compile(r"^transfer-([^/]*)/([^/]*)")
-
-
-@dataclass(frozen=True)
-class AccountFacts:
-    account_id: str
-    currency: str
-    balance: Decimal
-    version: int
-
-
-@dataclass(frozen=True)
-class EventFacts:
-    """One event of an account's record (an outbox row); ``amount`` only for money events."""
-
-    account_id: str
-    version: int
-    event_type: str
-    amount: Decimal | None = None
-    causation_id: str | None = None
-
-    @property
-    def signed_amount(self) -> Decimal:
-        """What the event did to the balance."""
-        if self.amount is None:
-            return Decimal(0)
-        if self.event_type == WITHDRAWN:
-            return -self.amount
-        return self.amount if self.event_type == DEPOSITED else Decimal(0)
-
-    @property
-    def saga_step(self) -> tuple[str, str] | None:
-        """(transfer id, step) if a saga's step caused the event; ``None`` for outside commands."""
-        match = SAGA_STEP.match(self.causation_id or "")
-        return None if match is None else (match[1], match[2])
-
-
-@dataclass(frozen=True)
-class TransferFacts:
-    transfer_id: str
-    from_account_id: str
-    to_account_id: str
-    amount: Decimal
-    currency: str
-    state: str
-    #: Its TransferRequested event is still unsent: the relay has not started its saga yet.
-    start_pending: bool = False
 
 
 @dataclass(frozen=True)
