@@ -11,6 +11,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from worker.config import Settings
+from worker.context import ContextConflict
 
 if TYPE_CHECKING:
     from worker.context import Contexts
@@ -46,22 +47,35 @@ def _connection(url: str, pool_size: int) -> str | dict[str, Any]:
     return config
 
 
-#: The framework's own tables (inbox, outbox, audit log, worker secret).
+#: The framework's tortoise app (inbox, outbox, audit log, worker secret). Each context
+#: with tables is an app of its own, labelled by the context's name.
 FRAMEWORK_MODELS = "worker.persistence.models"
+FRAMEWORK_MIGRATIONS = "worker.persistence.migrations"
+
+
+def _app(models: str, migrations: str | None) -> dict[str, Any]:
+    return {"models": [models], "migrations": migrations, "default_connection": "default"}
+
+
+def tortoise_apps(contexts: Contexts) -> dict[str, dict[str, Any]]:
+    """The framework's app, then one app per context that declares tables."""
+    apps = {APP: _app(FRAMEWORK_MODELS, FRAMEWORK_MIGRATIONS)}
+    for name, (models, migrations) in contexts.tortoise_apps.items():
+        if name == APP:
+            raise ContextConflict(f"the tortoise app {APP!r} is the framework's, not a context's")
+        apps[name] = _app(models, migrations)
+    return apps
 
 
 def tortoise_config(settings: Settings, contexts: Contexts) -> dict[str, Any]:
-    """Tortoise's configuration: the framework's tables and every context's."""
-    models = [FRAMEWORK_MODELS, *(models for models, _ in contexts.tortoise_apps.values())]
+    """Tortoise's configuration: the framework's app and every context's, on one connection.
+
+    One connection keeps them one migration plan: a context's first migration depends
+    on the framework's, and ``migrate`` applies them all in that order.
+    """
     return {
         "connections": {"default": _connection(settings.database_url, settings.db_pool_size)},
-        "apps": {
-            APP: {
-                "models": models,
-                "migrations": "worker.persistence.migrations",
-                "default_connection": "default",
-            }
-        },
+        "apps": tortoise_apps(contexts),
         "use_tz": True,
         "timezone": "UTC",
     }
@@ -101,13 +115,24 @@ async def is_reachable() -> bool:
     return True
 
 
-#: A table of the first migration and one of the latest: a database migrated by an
-#: older release fails here, with the migrate hint, not later in a session.
+#: A table of the framework's first migration and one of its latest: a database migrated
+#: by an older release fails here, with the migrate hint, not later in a session.
 SCHEMA_PROBES = ("inbox", "worker_secret")
+
+
+def schema_probes() -> tuple[str, ...]:
+    """The framework's probes, then each context's first table (once tortoise is up)."""
+    apps = Tortoise.apps.items() if Tortoise.apps is not None else ()
+    firsts = (
+        next(iter(models.values()))._meta.db_table
+        for label, models in apps
+        if label != APP and models
+    )
+    return (*SCHEMA_PROBES, *firsts)
 
 
 async def check_schema() -> None:
     """Fail (with the database's own error) if the migrations have not been applied."""
     db = connections.get("default")
-    for table in SCHEMA_PROBES:
+    for table in schema_probes():
         await db.execute_query(f"SELECT 1 FROM {table} WHERE 1 = 0")

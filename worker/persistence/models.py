@@ -64,3 +64,7 @@ class WorkerSecret(Model):
 
     class Meta:
         table = "worker_secret"
+
+
+#: The tables of the framework's tortoise app (imported classes are not registered).
+__models__ = [InboxRow, OutboxRow, AuditRow, WorkerSecret]

@@ -26,6 +26,10 @@ class AccountRow(Model):
         table = "accounts"
 
 
+#: The module's tables, registered in the context's tortoise app (imported classes are not).
+__models__ = [AccountRow]
+
+
 def account_to_domain(row: AccountRow) -> Account:
     return Account(
         id=row.id,

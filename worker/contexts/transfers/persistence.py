@@ -28,6 +28,10 @@ class TransferRow(Model):
         table = "transfers"
 
 
+#: The module's tables, registered in the context's tortoise app (imported classes are not).
+__models__ = [TransferRow]
+
+
 def transfer_to_domain(row: TransferRow) -> Transfer:
     return Transfer(
         id=row.id,

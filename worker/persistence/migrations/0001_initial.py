@@ -7,23 +7,7 @@ class Migration(migrations.Migration):
     initial = True
 
     operations = [
-        ops.CreateModel(
-            name="AccountRow",
-            fields=[
-                (
-                    "id",
-                    fields.CharField(primary_key=True, unique=True, db_index=True, max_length=64),
-                ),
-                ("owner", fields.CharField(max_length=200)),
-                ("currency", fields.CharField(max_length=3)),
-                ("balance", fields.DecimalField(max_digits=24, decimal_places=4)),
-                ("status", fields.CharField(max_length=16)),
-                ("version", fields.IntField()),
-                ("updated_at", fields.DatetimeField(auto_now=True, auto_now_add=False)),
-            ],
-            options={"table": "accounts", "app": "worker", "pk_attr": "id"},
-            bases=["Model"],
-        ),
+        # AccountRow moved to app "accounts" (its 0001_initial adopts the table).
         ops.CreateModel(
             name="InboxRow",
             fields=[

@@ -1,0 +1,94 @@
+"""Tortoise persistence models. They stay in the adapter; mappers translate to the domain."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class AccountRow(Model):
+    id = fields.CharField(pk=True, max_length=64)
+    owner = fields.CharField(max_length=200)
+    currency = fields.CharField(max_length=3)
+    balance = fields.DecimalField(max_digits=24, decimal_places=4)
+    status = fields.CharField(max_length=16)
+    version = fields.IntField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "accounts"
+
+
+class TransferRow(Model):
+    id = fields.CharField(pk=True, max_length=64)
+    from_account_id = fields.CharField(max_length=64)
+    to_account_id = fields.CharField(max_length=64)
+    amount = fields.DecimalField(max_digits=24, decimal_places=4)
+    currency = fields.CharField(max_length=3)
+    state = fields.CharField(max_length=16, db_index=True)
+    reason = fields.TextField(default="")
+    version = fields.IntField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "transfers"
+
+
+class InboxRow(Model):
+    """One row per processed message id: the deduplication record."""
+
+    message_id = fields.CharField(pk=True, max_length=255)
+    command = fields.CharField(max_length=64)
+    status = fields.CharField(max_length=16)
+    error_code = fields.CharField(max_length=64, null=True)
+    error_message = fields.TextField(null=True)
+    correlation_id = fields.CharField(max_length=255, null=True)
+    processed_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "inbox"
+
+
+class OutboxRow(Model):
+    """A committed domain event waiting to be (or already) published."""
+
+    id = fields.BigIntField(pk=True)
+    event_id = fields.CharField(max_length=64, unique=True)
+    event_type = fields.CharField(max_length=128)
+    aggregate_type = fields.CharField(max_length=64)
+    aggregate_id = fields.CharField(max_length=64)
+    aggregate_version = fields.IntField()
+    payload = fields.TextField()
+    correlation_id = fields.CharField(max_length=255, null=True)
+    causation_id = fields.CharField(max_length=255, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True, db_index=True)
+
+    class Meta:
+        table = "outbox"
+
+
+class AuditRow(Model):
+    """One operator action: who, when, what, on what, why, and the state before and after."""
+
+    id = fields.BigIntField(pk=True)
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    operator = fields.CharField(max_length=200)
+    action = fields.CharField(max_length=64)
+    target = fields.CharField(max_length=255)
+    reason = fields.TextField()
+    before = fields.TextField(null=True)
+    after = fields.TextField(null=True)
+
+    class Meta:
+        table = "audit_log"
+
+
+class WorkerSecret(Model):
+    """A secret every worker of one database shares (the retry seal's key)."""
+
+    name = fields.CharField(pk=True, max_length=64)
+    value = fields.CharField(max_length=128)
+
+    class Meta:
+        table = "worker_secret"
