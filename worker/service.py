@@ -106,11 +106,12 @@ class WorkerService:
         # closed() only resolves on our own close(); a broker-side close runs the callbacks.
         connection.close_callbacks.add(lambda *_: lost.set())
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        await channel.set_qos(prefetch_count=self._settings.prefetch)
         relay_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         queues = await topology.declare_all(
             channel, self._commands, self._settings.retry_delay_seconds
         )
+        # After the declaration: upgrading an earlier release's topology reopens the channel.
+        await channel.set_qos(prefetch_count=self._settings.prefetch)
         if not self._consume_commands:
             queues = {}
         replies = ReplyPublisher(connection)

@@ -20,11 +20,12 @@ from worker.messaging.headers import ERROR_CODE, FAILURE_CLASS
 from worker.messaging.topology import (
     EVENTS_EXCHANGE,
     UNROUTED_EVENTS,
+    consumed_queues,
     dead_letter_queue,
     retry_queue,
 )
 
-DEAD_LETTER_QUEUES = [dead_letter_queue(queue) for queue in COMMANDS.queues]
+DEAD_LETTER_QUEUES = [dead_letter_queue(queue) for queue in consumed_queues(COMMANDS)]
 #: A durable subscriber of the account events, as a downstream service would have.
 EVENT_SUBSCRIBER = "faults.events"
 
@@ -45,8 +46,8 @@ def _text(value: object) -> str | None:
 
 
 def waiting_queues(retry_delays: tuple[float, ...]) -> list[str]:
-    """The command queues and their retry queues: where a message waits to be handled."""
-    queues = COMMANDS.queues
+    """The consumed queues and their retry queues: where a message waits to be handled."""
+    queues = consumed_queues(COMMANDS)
     return queues + [retry_queue(q, delay) for q in queues for delay in retry_delays]
 
 

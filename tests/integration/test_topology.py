@@ -1,4 +1,5 @@
-"""Declaring the topology: retry queues by delay, and a clear word on an older release's queues."""
+"""Declaring the topology: retry queues by delay, the unrouted queue, and a clear word on an
+older release's queues (its exchange: see ``test_topology_upgrade``)."""
 
 from __future__ import annotations
 
@@ -33,5 +34,22 @@ async def test_a_queue_left_by_an_older_release_is_reported_with_what_to_do(
         await connection.close()
 
     assert "inequivalent arg" in str(mismatch.value)
-    assert "accounts.commands" in str(mismatch.value)
+    assert "the queue 'accounts.commands'" in str(mismatch.value)
+    assert "rabbitmqctl delete_queue accounts.commands" in str(mismatch.value)
+    assert "delete_exchange" not in str(mismatch.value)
     assert "Upgrading" in str(mismatch.value)
+
+
+async def test_a_fresh_broker_gets_the_unrouted_queue_with_its_dlq_and_retry_queues(
+    vhost_url: str,
+) -> None:
+    connection = await aio_pika.connect(vhost_url)
+    try:
+        queues = await topology.declare_all(await connection.channel(), COMMANDS, (5.0,))
+        channel = await connection.channel()
+        for name in ("commands.unrouted.dlq", "commands.unrouted.retry.5s"):
+            await channel.declare_queue(name, passive=True)
+    finally:
+        await connection.close()
+
+    assert list(queues) == [*COMMANDS.queues, "commands.unrouted"], "all consumed, in this order"

@@ -24,7 +24,7 @@ from worker.messaging.failure_routing import FailureRouter, log_outcome
 from worker.messaging.publishing import ReplyPublisher
 from worker.messaging.retries import Failed
 from worker.messaging.retry_seal import RetrySeal
-from worker.messaging.topology import OwnQueues
+from worker.messaging.topology import OwnQueues, naming_keys
 
 log = logging.getLogger("worker.consumer")
 
@@ -57,6 +57,7 @@ class CommandConsumer:
         commands: CommandRegistry,
     ) -> None:
         self._commands = commands
+        self._naming_keys = naming_keys(queue_name, commands)
         self._own_queues = OwnQueues(commands.queues)
         self._replies = replies
         self._bus = bus
@@ -115,7 +116,7 @@ class CommandConsumer:
                 self._queue_name,
                 self._seal,
                 self._own_queues,
-                self._commands.public,
+                self._naming_keys,
                 self._commands.reserved_ids,
             )
             await self._process(delivery)

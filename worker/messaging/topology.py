@@ -1,58 +1,76 @@
-"""The exchanges and queues of the wire contract, declared idempotently at start-up."""
+"""The exchanges and queues of the wire contract, declared idempotently at start-up.
+
+commands (direct; alternate exchange commands.routes)    <- clients publish here
+  commands.routes (direct, the same bindings; alternate exchange commands.unrouted)
+    commands.unrouted (fanout) -> queue commands.unrouted (consumed: dead-lettered)
+"""
 
 from __future__ import annotations
+
+from collections.abc import Container
 
 from aio_pika import ExchangeType
 from aio_pika.abc import AbstractChannel, AbstractQueue
 from aiormq.exceptions import ChannelPreconditionFailed
 
 from worker.bus.registry import CommandRegistry
+from worker.messaging.command_queues import dead_letter_queue, declare_command_queue, retry_queue
+from worker.messaging.commands_exchange import (
+    COMMAND_ROUTES,
+    COMMANDS_EXCHANGE,
+    declare_commands_exchange,
+)
+from worker.messaging.topology_mismatch import TopologyMismatch, mismatch
 
-COMMANDS_EXCHANGE = "commands"
+__all__ = [
+    "COMMANDS_EXCHANGE",
+    "COMMAND_ROUTES",
+    "TopologyMismatch",
+    "dead_letter_queue",
+    "retry_queue",
+]
+
 EVENTS_EXCHANGE = "domain-events"
 #: Events nobody subscribed to land here (through the alternate exchange), so a
 #: mandatory publish always routes and nothing vanishes; it keeps a day's worth.
 UNROUTED_EVENTS = "domain-events.unrouted"
 UNROUTED_TTL_MS = 24 * 3600 * 1000
 UNROUTED_MAX_LENGTH = 100_000
-#: The broker dead-letters a message redelivered this often (say, one that
-#: crashes the worker every time), so even a crash loop ends in the DLQ.
-DELIVERY_LIMIT = 50
-#: Quorum queues dead-letter at most once unless told otherwise: with these, a
-#: message leaves a queue only once the target queue has confirmed it.
-AT_LEAST_ONCE_DEAD_LETTERING = {
-    "x-dead-letter-strategy": "at-least-once",
-    "x-overflow": "reject-publish",
-}
+#: Commands no queue is bound for (an unknown routing key) land in this exchange and
+#: queue; the worker consumes the queue and dead-letters them with their reason.
+UNROUTED_COMMANDS = "commands.unrouted"
 
 
-class TopologyMismatch(Exception):
-    """A queue exists with other arguments than this version declares (an older release's)."""
+def consumed_queues(commands: CommandRegistry) -> list[str]:
+    """Every queue the worker consumes: the command queues, then ``commands.unrouted``."""
+    return [*commands.queues, UNROUTED_COMMANDS]
 
 
-UPGRADE_HINT = (
-    "it was declared by an older version; drain and delete it (rabbitmqctl delete_queue), "
-    "or see 'Upgrading' in the README"
-)
+class _EveryKeyBut:
+    def __init__(self, queue: str) -> None:
+        self._queue = queue
+
+    def __contains__(self, key: object) -> bool:
+        return key != self._queue
 
 
-def dead_letter_queue(queue: str) -> str:
-    return f"{queue}.dlq"
+def naming_keys(queue: str, commands: CommandRegistry) -> Container[str]:
+    """The routing keys that name the command of a delivery from ``queue`` (any other
+    key, the queue's own name, leaves it to the ``type`` property).
 
-
-def retry_queue(queue: str, delay: float) -> str:
-    """``accounts.commands.retry.5s``: named by its delay, so changing RETRY_DELAYS
-    declares new queues instead of clashing with the old ones' arguments."""
-    milliseconds = round(delay * 1000)
-    label = f"{milliseconds // 1000}s" if milliseconds % 1000 == 0 else f"{milliseconds}ms"
-    return f"{queue}.retry.{label}"
+    On ``commands.unrouted`` every key does, known or not: the alternate exchanges keep
+    the key it was published with. Only a retry copy or a resent dead letter comes back
+    with the queue's name, and the command in ``type``.
+    """
+    return _EveryKeyBut(queue) if queue == UNROUTED_COMMANDS else commands.public
 
 
 class OwnQueues:
-    """Whether the worker declares a queue (a command queue, its DLQ, any of its retry
+    """Whether the worker declares a queue (a consumed queue, its DLQ, any of its retry
     queues, with today's ``RETRY_DELAYS`` or an earlier one's): never a reply's address."""
 
     def __init__(self, queues: list[str]) -> None:
+        queues = [*queues, UNROUTED_COMMANDS]
         names = {*queues, *(dead_letter_queue(queue) for queue in queues), UNROUTED_EVENTS}
         self._names = frozenset(names)
         self._retry_prefixes = tuple(f"{queue}.retry." for queue in queues)
@@ -77,62 +95,46 @@ async def declare_events(channel: AbstractChannel) -> None:
     )
 
 
-async def declare_retry_queues(
-    channel: AbstractChannel, queue: str, delays: tuple[float, ...]
-) -> None:
-    """One queue per delay: messages wait out its TTL, then the broker dead-letters them
-    back to ``queue``. No plugin; they survive restarts; the first in is the first out
-    (one TTL per queue), so no message waits behind a longer one.
-    """
-    for delay in delays:
-        await channel.declare_queue(
-            retry_queue(queue, delay),
-            durable=True,
-            arguments={
-                "x-queue-type": "quorum",
-                "x-message-ttl": round(delay * 1000),
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": queue,
-                **AT_LEAST_ONCE_DEAD_LETTERING,
-            },
-        )
-
-
 async def declare_commands(
     channel: AbstractChannel, commands: CommandRegistry, retry_delays: tuple[float, ...] = ()
 ) -> dict[str, AbstractQueue]:
-    """Declare every command queue with its DLQ, retry queues and bindings; return the queues."""
-    exchange = await channel.declare_exchange(COMMANDS_EXCHANGE, ExchangeType.DIRECT, durable=True)
+    """Declare the command exchanges and every consumed queue; return the queues.
+
+    From the end of the chain to its start, so that no alternate exchange ever
+    points at one that does not exist yet (the broker would drop the message).
+    """
+    unrouted_exchange = await channel.declare_exchange(
+        UNROUTED_COMMANDS, ExchangeType.FANOUT, durable=True
+    )
+    unrouted = await declare_command_queue(channel, UNROUTED_COMMANDS, retry_delays)
+    await unrouted.bind(unrouted_exchange)
+    routes = await channel.declare_exchange(
+        COMMAND_ROUTES,
+        ExchangeType.DIRECT,
+        durable=True,
+        arguments={"alternate-exchange": UNROUTED_COMMANDS},
+    )
     queues: dict[str, AbstractQueue] = {}
+    bindings: list[tuple[AbstractQueue, str]] = []
     for name in commands.queues:
-        dlq = dead_letter_queue(name)
-        await channel.declare_queue(dlq, durable=True, arguments={"x-queue-type": "quorum"})
-        queue = await channel.declare_queue(
-            name,
-            durable=True,
-            arguments={
-                "x-queue-type": "quorum",
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": dlq,
-                "x-delivery-limit": DELIVERY_LIMIT,
-                **AT_LEAST_ONCE_DEAD_LETTERING,
-            },
-        )
-        await declare_retry_queues(channel, name, retry_delays)
+        queue = queues[name] = await declare_command_queue(channel, name, retry_delays)
         for command in commands.for_queue(name):
-            await queue.bind(exchange, routing_key=command)
-        queues[name] = queue
-    return queues
+            await queue.bind(routes, routing_key=command)
+            bindings.append((queue, command))
+    await declare_commands_exchange(channel, bindings)
+    return {**queues, UNROUTED_COMMANDS: unrouted}
 
 
 async def declare_all(
     channel: AbstractChannel, commands: CommandRegistry, retry_delays: tuple[float, ...] = ()
 ) -> dict[str, AbstractQueue]:
-    """Declare everything; a queue left with other arguments raises :class:`TopologyMismatch`."""
+    """Declare everything, upgrading the previous release's ``commands`` exchange (which
+    may reopen ``channel``: set its QoS after); return the queues to consume.
+
+    A queue or exchange left with other arguments raises :class:`TopologyMismatch`.
+    """
     try:
         await declare_events(channel)
         return await declare_commands(channel, commands, retry_delays)
     except ChannelPreconditionFailed as error:
-        raise TopologyMismatch(
-            f"{error.args[-1] if error.args else error}; {UPGRADE_HINT}"
-        ) from None
+        raise mismatch(error) from None

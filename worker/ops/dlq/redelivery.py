@@ -35,7 +35,8 @@ def redelivery(letter: DeadLetter, reply_to: str, body: bytes | None = None) -> 
         message_id=letter.message_id or props.message_id,
         correlation_id=props.correlation_id,
         reply_to=props.reply_to,
-        type=letter.command or props.type,
+        # An unknown command (from commands.unrouted) is named by its routing key alone.
+        type=letter.command or props.type or letter.original_routing_key or None,
         timestamp=props.timestamp,
         priority=props.priority,
         app_id=props.app_id,

@@ -17,13 +17,15 @@ from worker.cli.common import fail, load_settings, shown
 from worker.cli.errors import AMQP_ERRORS, DATABASE_ERRORS, amqp_failure, database_failure
 from worker.config import Settings
 from worker.messaging.connection import connect
-from worker.messaging.topology import dead_letter_queue
+from worker.messaging.topology import consumed_queues, dead_letter_queue
 from worker.ops.audit_log import record_action
 from worker.ops.dlq.letters import DeadLetter
 from worker.ops.dlq.store import DeadLetterStore, ready_counts
 from worker.persistence.models import InboxRow
 
-QUEUE = typer.Option(None, "--queue", help="Only this command queue's DLQ (default: all).")
+QUEUE = typer.Option(
+    None, "--queue", help="Only this queue's DLQ, e.g. commands.unrouted (default: all)."
+)
 JSON = typer.Option(False, "--json", help="Print JSON.")
 OPERATOR = typer.Option(None, "--operator", help="Who (default: your user name).")
 #: How the ``dlq`` commands' connections show in RabbitMQ's management UI.
@@ -39,8 +41,9 @@ def commands() -> CommandRegistry:
 
 
 def dead_letter_queues(queue: str | None) -> list[str]:
-    """The DLQs to work on: every command queue's, or the one ``--queue`` names."""
-    known = commands().queues
+    """The DLQs to work on: every consumed queue's (``commands.unrouted`` too), or the
+    one ``--queue`` names."""
+    known = consumed_queues(commands())
     if queue is None:
         return [dead_letter_queue(name) for name in known]
     name = queue.removesuffix(".dlq")
