@@ -77,31 +77,34 @@ def bootstrap(
     from worker.persistence.unit_of_work import TortoiseUnitOfWorkFactory
     from worker.sagas.client import TemporalConnection
     from worker.sagas.dispatcher import BusDispatcher
+    from worker.sagas.retention import kept_steps
     from worker.sagas.runner import SagaRunner
-    from worker.sagas.starter import TRANSFER_REQUESTED, SagaStarter
+    from worker.sagas.starter import starters
     from worker.service import WorkerService
 
     settings = settings or Settings()
     catalog = catalog or contexts(settings)
     uow_factory = uow_factory or TortoiseUnitOfWorkFactory(catalog.aggregates, catalog.read_ports)
-    temporal = TemporalConnection(settings)
+    temporal = TemporalConnection(settings, catalog.sagas)
+    relay: OutboxRelay  # the bus wakes it; its saga starters dispatch through the bus
+    bus = MessageBus(uow_factory, catalog.handlers, on_events_committed=lambda: relay.wake())
+    dispatcher = BusDispatcher(bus, uow_factory, catalog.commands)
     relay = OutboxRelay(
         batch_size=settings.outbox_batch_size,
         poll_interval=settings.outbox_poll_interval,
         is_postgres=not settings.is_sqlite,
-        before_publish={TRANSFER_REQUESTED: SagaStarter(temporal, settings.temporal_task_queue)},
+        before_publish=starters(catalog.sagas, temporal, settings.temporal_task_queue, dispatcher),
         crash_after_publish=settings.test_crash_after_publish,
     )
-    bus = MessageBus(uow_factory, catalog.handlers, on_events_committed=relay.wake)
     sagas = None
-    if "sagas" in roles:
-        dispatcher = BusDispatcher(bus, uow_factory, catalog.commands)
-        sagas = SagaRunner(temporal, settings, dispatcher)
+    if "sagas" in roles and catalog.sagas:
+        sagas = SagaRunner(temporal, settings, catalog.sagas, dispatcher)
     retention = RetentionSweeper(
         inbox_retention=timedelta(days=settings.inbox_retention_days),
         outbox_retention=timedelta(hours=settings.outbox_retention_hours),
         interval=settings.retention_sweep_interval,
         batch_size=settings.retention_batch_size,
+        kept_steps=kept_steps(catalog.sagas),
     )
     service = WorkerService(
         settings,

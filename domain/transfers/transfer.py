@@ -25,6 +25,9 @@ class TransferState(enum.StrEnum):
     COMPENSATED = "compensated"
     NEEDS_OPERATOR = "needs_operator"
     RESOLVED = "resolved"
+    #: Its saga's id belongs to a run of another request (a recreated or restored
+    #: database): nothing was done for this one.
+    CONFLICTED = "conflicted"
 
 
 FINAL_STATES = frozenset(
@@ -33,6 +36,7 @@ FINAL_STATES = frozenset(
         TransferState.REJECTED,
         TransferState.COMPENSATED,
         TransferState.RESOLVED,
+        TransferState.CONFLICTED,
     }
 )
 
@@ -84,11 +88,17 @@ class TransferResolved(TransferStoppedWithReason):
     pass
 
 
+@dataclass(frozen=True, kw_only=True)
+class TransferConflicted(TransferStoppedWithReason):
+    """Its saga's id was taken by another request's run; the reason names that run."""
+
+
 REASONED_EVENTS: dict[TransferState, type[TransferStoppedWithReason]] = {
     TransferState.REJECTED: TransferRejected,
     TransferState.COMPENSATED: TransferCompensated,
     TransferState.NEEDS_OPERATOR: TransferNeedsOperator,
     TransferState.RESOLVED: TransferResolved,
+    TransferState.CONFLICTED: TransferConflicted,
 }
 
 

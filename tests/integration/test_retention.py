@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 
 from tests.integration.conftest import Backend
+from tests.wiring import CONTEXTS
 from tests.wiring import HANDLERS as COMMAND_HANDLERS
 from worker.bus.messagebus import MessageBus
 from worker.bus.outcomes import Status
@@ -24,7 +25,8 @@ from worker.contexts.accounts.commands import Deposit, OpenAccount
 from worker.contexts.accounts.persistence import AccountRow
 from worker.contexts.transfers.persistence import TransferRow
 from worker.persistence.models import InboxRow, OutboxRow
-from worker.persistence.retention import INBOX, RetentionSweeper, SweptTable
+from worker.persistence.retention import RetentionSweeper, SweptTable
+from worker.sagas.retention import kept_steps
 
 pytestmark = [
     pytest.mark.integration,
@@ -43,6 +45,7 @@ def sweeper(batch_size: int = 5000) -> RetentionSweeper:
         outbox_retention=timedelta(hours=24),
         interval=300,
         batch_size=batch_size,
+        kept_steps=kept_steps(CONTEXTS.sagas),
     )
 
 
@@ -162,7 +165,8 @@ async def test_one_statement_deletes_at_most_the_batch_size(tag: str) -> None:
     for n in range(5):
         await inbox_row(f"{tag}-{n}", NOW - 10 * DAY)
 
-    deleted = await sweeper(batch_size=2).delete_batch(INBOX, NOW - 7 * DAY)
+    bounded = sweeper(batch_size=2)
+    deleted = await bounded.delete_batch(bounded.inbox, NOW - 7 * DAY)
 
     assert deleted == 2
     assert len(await inbox_ids(tag)) == 3

@@ -16,15 +16,12 @@ from worker.bus.message_ids import IdProblem, check_correlation_id
 from worker.bus.registry import CommandRegistry
 from worker.cli.common import fail, load_settings, print_json, run_async, seconds, shown
 from worker.cli.errors import AMQP_ERRORS, amqp_failure
+from worker.cli.wait_saga import wait_for_saga
 from worker.config import Settings
-from worker.contexts.transfers.commands import TransferMoney
 from worker.messaging.connection import connect
 from worker.messaging.topology import COMMANDS_EXCHANGE
-from worker.sagas.client import connect as temporal_connect
-from worker.sagas.control import wait_until_settled
 
 EXIT_BY_STATUS = {"accepted": 0, "rejected": 1, "invalid": 2}
-EXIT_BY_SAGA_STATE = {"completed": 0, "needs_operator": 4, "failed": 5}
 
 
 def _fields(pairs: list[str], as_json: str | None) -> object:
@@ -111,22 +108,24 @@ def send(
     ),
     output_json: bool = typer.Option(False, "--output-json", help="Print the outcome as JSON."),
     wait_saga: bool = typer.Option(
-        False, "--wait-saga", help="TransferMoney: also wait for the saga's end state."
+        False, "--wait-saga", help="A command that requests a saga: also wait for its end state."
     ),
 ) -> None:
     """Validate a command against its contract and publish it (with confirms).
 
     An invalid command never leaves the CLI: it exits 2 with the reason. With
     --wait the exit code is 0 accepted, 1 rejected, 2 invalid, 3 no answer in time.
-    With --wait-saga (TransferMoney): 0 completed, 1 rejected or compensated or
-    resolved, 3 no end in time, 4 waiting for an operator, 5 the workflow failed,
-    6 Temporal unreachable.
+    With --wait-saga (a command a saga is requested by, such as TransferMoney): 0
+    completed, 1 rejected or compensated or resolved, 3 no end in time, 4 waiting
+    for an operator, 5 the workflow failed, 6 Temporal or the database unreachable,
+    7 conflicted (the saga's id belongs to another request's run: nothing was done).
     """
     from worker.bootstrap import contexts
 
     wait = wait or wait_saga
     settings = load_settings()
-    commands = contexts(settings).commands
+    catalog = contexts(settings)
+    commands = catalog.commands
     try:
         command = commands.parse(command_name, _fields(pairs or [], as_json))
     except InvalidCommand as invalid:
@@ -155,21 +154,7 @@ def send(
         problem = outcome.get("error")
         detail = f" {problem['code']}: {problem['message']}" if isinstance(problem, dict) else ""
         typer.echo(f"{outcome['status']} message_id={message_id}{detail}")
-    if wait_saga and outcome["status"] == "accepted" and isinstance(command, TransferMoney):
-        _wait_for_saga(settings, command.transfer_id, timeout)
+    requested = [saga for saga in catalog.sagas if isinstance(command, saga.requested_by)]
+    if wait_saga and outcome["status"] == "accepted" and requested:
+        wait_for_saga(settings, requested[0], command.aggregate_id, timeout)
     raise typer.Exit(EXIT_BY_STATUS.get(str(outcome["status"]), 1))
-
-
-def _wait_for_saga(settings: Settings, transfer_id: str, timeout: float) -> None:
-    async def wait() -> str | None:
-        client = await temporal_connect(settings)
-        return await wait_until_settled(client, transfer_id, timeout)
-
-    try:
-        state = run_async(wait())
-    except RuntimeError as error:
-        fail(f"cannot reach Temporal at {settings.temporal_address}: {error}", 6)
-    if state is None:
-        fail(f"saga of transfer {transfer_id} did not settle within {timeout:g}s", 3)
-    typer.echo(f"saga {state} transfer_id={transfer_id}")
-    raise typer.Exit(EXIT_BY_SAGA_STATE.get(state, 1))

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -42,14 +43,41 @@ class SweptTable:
         )
 
 
-#: A saga's step rows are what its refund decides from: they stay while the
-#: transfer has not ended, however long it waits for an operator.
-SAGA_STEPS_OF_ENDED_TRANSFERS_ONLY = """
-    AND (message_id NOT LIKE 'transfer-%/%' OR EXISTS (
-        SELECT 1 FROM transfers t
-        WHERE t.state IN ('completed', 'rejected', 'compensated', 'resolved')
-          AND substr(inbox.message_id, 1, length(t.id) + 10) = 'transfer-' || t.id || '/'))"""
-INBOX = SweptTable("inbox", "message_id", "processed_at", SAGA_STEPS_OF_ENDED_TRANSFERS_ONLY)
+@dataclass(frozen=True)
+class KeptSteps:
+    """One saga kind's step rows (``<kind>-<id>/...``) and the record that says it ended.
+
+    A saga's step rows are what its compensation decides from: they stay while its
+    record has not ended, however long it waits for an operator.
+    """
+
+    kind: str
+    table: str
+    id_column: str
+    state_column: str
+    ended: frozenset[str]
+
+    def condition(self) -> str:
+        """What an inbox row must meet to go: not this kind's step, or its record ended."""
+        ended = ", ".join(_literal(state) for state in sorted(self.ended))
+        prefix = _literal(f"{self.kind}-")
+        return (
+            f"AND (message_id NOT LIKE {_literal(f'{self.kind}-%/%')} OR EXISTS ("
+            f'SELECT 1 FROM "{self.table}" r WHERE r."{self.state_column}" IN ({ended}) '
+            f'AND substr(inbox.message_id, 1, length(r."{self.id_column}") + '
+            f"{len(self.kind) + 2}) = {prefix} || r.\"{self.id_column}\" || '/'))"
+        )
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def inbox_table(kept: Sequence[KeptSteps]) -> SweptTable:
+    """The inbox, less the step rows of every saga whose record has not ended."""
+    return SweptTable("inbox", "message_id", "processed_at", " ".join(k.condition() for k in kept))
+
+
 OUTBOX = SweptTable("outbox", "id", "sent_at")
 
 
@@ -58,8 +86,10 @@ class RetentionSweeper:
 
     An inbox row is what makes a redelivered message a duplicate: once it is deleted,
     a later copy of that message id is processed again. So the inbox window must be
-    longer than any duplicate can plausibly arrive. Saga steps (``transfer-…`` ids)
-    follow the same rule. Unsent outbox rows are never deleted, whatever their age.
+    longer than any duplicate can plausibly arrive. Saga steps (``<kind>-<id>/…``)
+    follow the same rule once their record ended, and stay until then (``kept_steps``:
+    every declared saga's when not given). Unsent outbox rows are never deleted,
+    whatever their age.
 
     Every DELETE removes at most ``batch_size`` rows, so a sweep never holds locks
     for long; a sweep repeats it until nothing old is left. Several processes may
@@ -74,9 +104,11 @@ class RetentionSweeper:
         outbox_retention: timedelta,
         interval: float,
         batch_size: int,
+        kept_steps: Sequence[KeptSteps] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        self.inbox = inbox_table(_declared_steps() if kept_steps is None else kept_steps)
         self._inbox_retention = inbox_retention
         self._outbox_retention = outbox_retention
         self._interval = interval
@@ -133,7 +165,7 @@ class RetentionSweeper:
 
     async def _sweep(self, now: datetime | None, stop: asyncio.Event | None) -> tuple[int, int]:
         now = _utc(now or datetime.now(UTC))
-        inbox = await self._delete_all(INBOX, now - self._inbox_retention, stop)
+        inbox = await self._delete_all(self.inbox, now - self._inbox_retention, stop)
         outbox = await self._delete_all(OUTBOX, now - self._outbox_retention, stop)
         return inbox, outbox
 
@@ -154,3 +186,10 @@ def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def _declared_steps() -> list[KeptSteps]:
+    from worker.bootstrap import contexts
+    from worker.sagas.retention import kept_steps
+
+    return kept_steps(contexts().sagas)

@@ -1,1 +1,1 @@
-"""Temporal: the client, the saga starter (fed by the outbox), the bus as a dispatcher."""
+"""Temporal: every declared saga's starter (fed by the outbox), worker, and operations."""

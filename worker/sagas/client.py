@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -11,11 +13,13 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
 from worker.config import Settings
-from workflows.transfers.shared import SEARCH_ATTRIBUTES
+from worker.sagas.declaration import SagaDeclaration
+from workflows.saga.types import SAGA_STATE
 
 log = logging.getLogger("worker.temporal")
 
@@ -28,14 +32,24 @@ async def connect(settings: Settings) -> Client:
     )
 
 
-async def ensure_search_attributes(client: Client, namespace: str) -> None:
-    """Register the saga's search attributes if the server lacks them (idempotent)."""
+def search_attributes(sagas: Iterable[SagaDeclaration]) -> tuple[SearchAttributeKey[Any], ...]:
+    """``SagaState`` and every saga kind's id attribute, each once."""
+    keys: dict[str, SearchAttributeKey[Any]] = {SAGA_STATE.name: SAGA_STATE}
+    for saga in sagas:
+        keys.setdefault(saga.id_attribute.name, saga.id_attribute)
+    return tuple(keys.values())
+
+
+async def ensure_search_attributes(
+    client: Client, namespace: str, keys: Sequence[SearchAttributeKey[Any]]
+) -> None:
+    """Register the sagas' search attributes if the server lacks them (idempotent)."""
     existing = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace=namespace)
     )
     missing = {
         key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
-        for key in SEARCH_ATTRIBUTES
+        for key in keys
         if key.name not in existing.custom_attributes
     }
     if missing:
@@ -48,8 +62,9 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
 class TemporalConnection:
     """Connects on first use and keeps the client; a failed attempt is retried next time."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, sagas: Iterable[SagaDeclaration]) -> None:
         self._settings = settings
+        self._search_attributes = search_attributes(sagas)
         self._client: Client | None = None
         self._lock = asyncio.Lock()
 
@@ -58,7 +73,9 @@ class TemporalConnection:
             if self._client is None:
                 client = await connect(self._settings)
                 try:
-                    await ensure_search_attributes(client, self._settings.temporal_namespace)
+                    await ensure_search_attributes(
+                        client, self._settings.temporal_namespace, self._search_attributes
+                    )
                 except RPCError as error:
                     # Some servers (Temporal Cloud) do not let workers register them:
                     # an operator must, and everything else still works meanwhile.

@@ -7,9 +7,11 @@ import socket
 import subprocess
 import sysconfig
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from workflows.transfers.shared import SEARCH_ATTRIBUTES
+from temporalio.common import SearchAttributeKey
 
 
 class DevServerError(Exception):
@@ -35,7 +37,10 @@ def temporal_cli() -> Path:
 
 
 class DevServer:
-    """``temporal server start-dev`` with the saga's search attributes registered."""
+    """``temporal server start-dev`` with the sagas' search attributes registered.
+
+    ``search_attributes`` defaults to ``SagaState`` and every declared saga kind's id.
+    """
 
     def __init__(
         self,
@@ -46,7 +51,9 @@ class DevServer:
         namespace: str = "default",
         log_file: Path | None = None,
         extra_ports: tuple[int, int] | None = None,
+        search_attributes: Sequence[SearchAttributeKey[Any]] | None = None,
     ) -> None:
+        self.search_attributes = search_attributes
         self.port, self.ui_port, self.db_file = port, ui_port, db_file
         self.namespace, self.log_file, self.extra_ports = namespace, log_file, extra_ports
         self.process: subprocess.Popen[bytes] | None = None
@@ -83,7 +90,7 @@ class DevServer:
                 "--metrics-port",
                 str(self.extra_ports[1]),
             ]
-        for key in SEARCH_ATTRIBUTES:
+        for key in self.search_attributes or _declared_search_attributes():
             args += ["--search-attribute", f"{key.name}=Keyword"]
         return args
 
@@ -115,3 +122,10 @@ class DevServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _declared_search_attributes() -> tuple[SearchAttributeKey[Any], ...]:
+    from worker.bootstrap import contexts
+    from worker.sagas.client import search_attributes
+
+    return search_attributes(contexts().sagas)

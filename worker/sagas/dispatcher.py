@@ -22,7 +22,7 @@ PATIENCE_BACKOFF = (0.2, 2.0)
 
 
 class BusDispatcher:
-    """Implements :class:`workflows.transfers.shared.CommandDispatcher` in-process.
+    """Implements :class:`workflows.saga.types.CommandDispatcher` in-process.
 
     Commands go through the same bus, unit of work, inbox and outbox as those
     from RabbitMQ; the activity's message id makes each step happen once.
@@ -48,7 +48,7 @@ class BusDispatcher:
         """Handle one step; a transient failure is retried here for ``transient_patience``.
 
         The saga gives a forward step a few attempts before compensating: without
-        this patience, a database restart of 15 seconds would undo transfers.
+        this patience, a database restart of 15 seconds would compensate sagas.
         """
         deadline = time.monotonic() + self._transient_patience
         delay = PATIENCE_BACKOFF[0]

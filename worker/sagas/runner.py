@@ -1,11 +1,11 @@
-"""Runs the saga's Temporal worker inside the worker process, reconnecting as needed."""
+"""Runs the sagas' Temporal worker inside the worker process, reconnecting as needed."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
@@ -14,8 +14,9 @@ from temporalio.worker import Worker
 
 from worker.config import Settings
 from worker.sagas.client import TemporalConnection
+from worker.sagas.declaration import SagaDeclaration
+from worker.sagas.registration import activities_of, build_worker
 from workflows.saga.types import CommandDispatcher
-from workflows.transfers.worker import build_worker
 
 log = logging.getLogger("worker.sagas")
 
@@ -47,9 +48,15 @@ class SagaRunner:
     """
 
     def __init__(
-        self, temporal: TemporalConnection, settings: Settings, dispatcher: CommandDispatcher
+        self,
+        temporal: TemporalConnection,
+        settings: Settings,
+        sagas: Sequence[SagaDeclaration],
+        dispatcher: CommandDispatcher,
     ) -> None:
+        activities_of(sagas, dispatcher)  # two sagas sharing an activity name: refused at once
         self._temporal = temporal
+        self._sagas = tuple(sagas)
         self._settings = settings
         self._dispatcher = dispatcher
         self.ready = asyncio.Event()
@@ -75,6 +82,7 @@ class SagaRunner:
         return build_worker(
             client,
             self._settings.temporal_task_queue,
+            self._sagas,
             self._dispatcher,
             graceful_shutdown=timedelta(seconds=self._settings.shutdown_grace),
         )

@@ -35,13 +35,16 @@ class TransferMoney(AmountCommand):
 
 
 class RecordTransferOutcome(Command):
-    """Record where a transfer's saga stands. Dispatched by the saga only."""
+    """Record where a transfer's saga stands. Dispatched by the saga (and by its starter,
+    when the saga's id belongs to another request: ``conflicted``) only."""
 
     internal: ClassVar[bool] = True
     identity_fields: ClassVar[tuple[str, ...]] = ("transfer_id",)
 
     transfer_id: EntityId
-    state: Literal["completed", "rejected", "compensated", "needs_operator", "resolved"]
+    state: Literal[
+        "completed", "rejected", "compensated", "needs_operator", "resolved", "conflicted"
+    ]
     reason: str = Field("", max_length=2000)
 
     @property
