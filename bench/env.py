@@ -56,10 +56,11 @@ class Environment:
             check=True,
             capture_output=True,
         )
+        from worker.bootstrap import contexts
         from worker.messaging import topology
 
         connection = await aio_pika.connect(self.amqp_url)
-        await topology.declare_all(await connection.channel())
+        await topology.declare_all(await connection.channel(), contexts().commands)
         await connection.close()
         return self
 

@@ -8,7 +8,6 @@ from domain.accounts.errors import (
     AccountIsClosed,
     AccountIsFrozen,
     BalanceLimitExceeded,
-    CurrencyMismatch,
     InsufficientFunds,
     NonZeroBalance,
 )
@@ -20,7 +19,7 @@ from domain.accounts.events import (
     MoneyDeposited,
     MoneyWithdrawn,
 )
-from domain.shared.errors import InvalidStateTransition, InvalidValue
+from domain.shared.errors import CurrencyMismatch, InvalidStateTransition, InvalidValue
 from domain.shared.ids import ID_PATTERN, validate_id
 from domain.shared.model import AggregateRoot
 from domain.shared.money import MAX_AMOUNT, Currency, Money

@@ -21,10 +21,6 @@ class BalanceLimitExceeded(BusinessRuleViolation):
     code = "balance_limit_exceeded"
 
 
-class CurrencyMismatch(BusinessRuleViolation):
-    code = "currency_mismatch"
-
-
 class AccountNotFound(BusinessRuleViolation):
     code = "account_not_found"
 

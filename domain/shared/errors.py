@@ -54,6 +54,12 @@ class BusinessRuleViolation(DomainError):
     failure_class = FailureClass.REJECTED
 
 
+class CurrencyMismatch(BusinessRuleViolation):
+    """Two amounts in different currencies were combined."""
+
+    code = "currency_mismatch"
+
+
 class InvalidStateTransition(BusinessRuleViolation):
     code = "invalid_state_transition"
 

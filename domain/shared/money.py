@@ -6,8 +6,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from domain.accounts.errors import CurrencyMismatch
-from domain.shared.errors import InvalidValue
+from domain.shared.errors import CurrencyMismatch, InvalidValue
 from domain.shared.model import ValueObject
 
 #: Minor-unit digits of the currencies the model accepts (ISO 4217).

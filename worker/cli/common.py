@@ -20,9 +20,8 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from pydantic import ValidationError
 
-from domain.accounts.account import ACCOUNT_ID_PATTERN, validate_account_id
 from domain.shared.errors import InvalidValue
-from domain.transfers.transfer import validate_transfer_id
+from domain.shared.ids import ID_PATTERN, validate_id
 from worker.config import Settings
 
 T = TypeVar("T")
@@ -130,21 +129,17 @@ def seconds(at_least: float = 0.0, at_most: float = math.inf) -> Callable[[float
     return check
 
 
-def _valid_id(what: str, value: str, validate: Callable[[str], str]) -> str:
-    try:
-        return validate(value)
-    except InvalidValue:  # its message repeats the whole value
-        fail(f"invalid {what} {shown(value)}: it must match {ACCOUNT_ID_PATTERN}", 2)
+def valid_id(kind: str) -> Callable[[str], str]:
+    """A CLI callback: the value if it can be the id of a ``kind`` ("account"), else
+    one short line and exit 2 (every context's ids follow the kernel's pattern)."""
 
+    def check(value: str) -> str:
+        try:
+            return validate_id(kind, value)
+        except InvalidValue:  # its message repeats the whole value
+            fail(f"invalid {kind} id {shown(value)}: it must match {ID_PATTERN}", 2)
 
-def valid_account_id(value: str) -> str:
-    """``value`` if the domain takes it as an account id; else one short line, exit 2."""
-    return _valid_id("account id", value, validate_account_id)
-
-
-def valid_transfer_id(value: str) -> str:
-    """``value`` if the domain takes it as a transfer id; else one short line, exit 2."""
-    return _valid_id("transfer id", value, validate_transfer_id)
+    return check
 
 
 async def open_database(settings: Settings) -> None:

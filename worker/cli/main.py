@@ -1,4 +1,4 @@
-"""``python -m worker``: run the worker, send commands, read accounts, migrate."""
+"""``python -m worker``: run the worker, send commands, migrate, and each context's own group."""
 
 from __future__ import annotations
 

@@ -25,11 +25,15 @@ from domain.accounts.errors import (
     AccountIsClosed,
     AccountIsFrozen,
     BalanceLimitExceeded,
-    CurrencyMismatch,
     InsufficientFunds,
     NonZeroBalance,
 )
-from domain.shared.errors import BusinessRuleViolation, InvalidStateTransition, InvalidValue
+from domain.shared.errors import (
+    BusinessRuleViolation,
+    CurrencyMismatch,
+    InvalidStateTransition,
+    InvalidValue,
+)
 from domain.shared.money import Money
 
 

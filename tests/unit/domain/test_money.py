@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.accounts.errors import CurrencyMismatch
-from domain.shared.errors import BusinessRuleViolation, InvalidValue
+from domain.shared.errors import BusinessRuleViolation, CurrencyMismatch, InvalidValue
 from domain.shared.money import MAX_AMOUNT, MINOR_UNITS, Currency, Money
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from domain.accounts import events
 from worker.context import BoundedContext
 from worker.contexts.accounts.handlers import HANDLERS
 from worker.contexts.accounts.persistence import ACCOUNTS
+from worker.contexts.accounts.published import AccountDirectory
+
+if TYPE_CHECKING:
+    import typer
 
 
-def _cli():  # type: ignore[no-untyped-def]
+def _cli() -> typer.Typer:
+    """Imported on demand: the worker itself never needs its CLI."""
     from worker.contexts.accounts.cli import accounts_app
 
     return accounts_app
@@ -27,5 +34,7 @@ CONTEXT = BoundedContext(
         events.AccountClosed,
     ),
     models="worker.contexts.accounts.persistence",
+    migrations="worker.contexts.accounts.migrations",
+    read_ports={AccountDirectory: AccountDirectory},
     cli=_cli,
 )

@@ -13,7 +13,7 @@ from worker.cli.common import (
     open_database,
     print_json,
     run_async,
-    valid_account_id,
+    valid_id,
 )
 from worker.cli.errors import DATABASE_ERRORS, MIGRATE_HINT, database_failure
 from worker.config import Settings
@@ -66,7 +66,7 @@ def _line(account: dict[str, Any]) -> str:
 
 @accounts_app.command("show")
 def show(
-    account_id: str = typer.Argument(..., metavar="ACCOUNT_ID", callback=valid_account_id),
+    account_id: str = typer.Argument(..., metavar="ACCOUNT_ID", callback=valid_id("account")),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one account."""
