@@ -15,7 +15,12 @@ from temporalio.client import Client
 
 from bench.env import Environment, Process, wait_for_count
 from bench.saga_baseline import TASK_QUEUE, BenchTransfer, Move
+from worker.bootstrap import contexts as _contexts
+from worker.sagas.client import search_attributes as _declared_attributes
 from worker.sagas.devserver import DevServer, free_port
+
+#: Registered when the dev server starts: SagaState and each declared saga kind's id.
+SEARCH_ATTRIBUTES = _declared_attributes(_contexts(extra=()).sagas)
 
 COMPLETED = "SELECT count(*) FROM transfers WHERE state = 'completed'"
 BASELINE_DONE = "SELECT count(*) FROM inbox WHERE message_id LIKE 'bt-%/deposit'"
@@ -93,6 +98,7 @@ async def compare_sagas(
 ) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="bench-temporal-"))
     server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
         port=free_port(),
         ui_port=None,
         db_file=folder / "t.sqlite",

@@ -16,7 +16,12 @@ from collections.abc import Iterator
 import pytest
 
 from tests.services import create_database, drop_database, pg_url, private_vhost
+from worker.bootstrap import contexts as _contexts
+from worker.sagas.client import search_attributes as _declared_attributes
 from worker.sagas.devserver import DevServer, free_port
+
+#: Registered when the dev server starts: SagaState and each declared saga kind's id.
+SEARCH_ATTRIBUTES = _declared_attributes(_contexts(extra=()).sagas)
 
 RUN_ID = uuid.uuid4().hex[:8]
 
@@ -52,6 +57,7 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     folder = tmp_path_factory.mktemp("temporal")
     server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
         port=free_port(),
         ui_port=None,
         db_file=folder / "temporal.sqlite",

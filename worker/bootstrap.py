@@ -77,6 +77,7 @@ def bootstrap(
     from worker.persistence.unit_of_work import TortoiseUnitOfWorkFactory
     from worker.sagas.client import TemporalConnection
     from worker.sagas.dispatcher import BusDispatcher
+    from worker.sagas.ownership import RunOwnership
     from worker.sagas.retention import kept_steps
     from worker.sagas.runner import SagaRunner
     from worker.sagas.starter import starters
@@ -88,7 +89,7 @@ def bootstrap(
     temporal = TemporalConnection(settings, catalog.sagas)
     relay: OutboxRelay  # the bus wakes it; its saga starters dispatch through the bus
     bus = MessageBus(uow_factory, catalog.handlers, on_events_committed=lambda: relay.wake())
-    dispatcher = BusDispatcher(bus, uow_factory, catalog.commands)
+    dispatcher = BusDispatcher(bus, uow_factory, catalog.commands, ownership=RunOwnership(temporal))
     relay = OutboxRelay(
         batch_size=settings.outbox_batch_size,
         poll_interval=settings.outbox_poll_interval,

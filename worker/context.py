@@ -58,13 +58,38 @@ class BoundedContext:
     #: Event subscriptions (projections and policies): the read side's seam.
     subscriptions: tuple[Any, ...] = ()
 
+    def __post_init__(self) -> None:
+        if (self.models is None) != (self.migrations is None):
+            raise ContextConflict(
+                f"context {self.name!r} declares {'models' if self.models else 'migrations'} "
+                "without the other: its tables would never be created"
+            )
+        published = {event_type(event) for event in self.events}
+        for saga in self.sagas:
+            if saga.started_by not in published:
+                raise ContextConflict(
+                    f"saga {saga.kind!r} of context {self.name!r} is started by "
+                    f"{saga.started_by!r}, which is not one of its events"
+                )
+
     @property
     def queue(self) -> str:
+        """The queue its public commands arrive on."""
         return f"{self.name}.commands"
 
 
+def event_type(event: type[DomainEvent]) -> str:
+    """``accounts.MoneyDeposited``: an event's routing key and outbox type."""
+    return f"{event.aggregate_type}.{event.name()}"
+
+
 class ContextConflict(Exception):
-    """Two contexts declare the same name, command, event, saga kind or port."""
+    """A declaration contradicts itself, or two contexts declare the same name, command,
+    event, aggregate, saga kind or read port."""
+
+
+def _named(kind: type[Any]) -> str:
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _unique(kind: str, names: Iterable[str]) -> None:
@@ -83,7 +108,9 @@ class Contexts:
         _unique("context", (c.name for c in self.all))
         _unique("command", (cmd.name() for c in self.all for cmd in c.handlers))
         _unique("saga kind", (s.kind for c in self.all for s in c.sagas))
-        _unique("read port", (p.__qualname__ for c in self.all for p in c.read_ports))
+        _unique("event", (event_type(e) for c in self.all for e in c.events))
+        _unique("aggregate", (_named(s.aggregate) for c in self.all for s in c.aggregates))
+        _unique("read port", (_named(port) for c in self.all for port in c.read_ports))
         self.commands = CommandRegistry(
             {cmd: c.queue for c in self.all for cmd in c.handlers},
             saga_kinds=[s.kind for c in self.all for s in c.sagas],

@@ -5,14 +5,21 @@ Its workflow is never polled: the tests start runs of it and only look them up.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
 
+from domain.shared.model import DomainEvent
 from worker.context import BoundedContext
 from worker.sagas.declaration import SagaDeclaration, SagaRecord
+
+
+@dataclass(frozen=True, kw_only=True)
+class PayoutRequested(DomainEvent):
+    aggregate_type: ClassVar[str] = "payouts"
 
 
 class PayoutInput(BaseModel):
@@ -44,4 +51,4 @@ PAYOUT = SagaDeclaration(
     record=SagaRecord(table="payouts", ended=frozenset({"paid"})),
     conflict_command=lambda payout_id, reason: ("RecordPayoutOutcome", {"payout_id": payout_id}),
 )
-CONTEXT = BoundedContext(name="payouts", handlers={}, sagas=(PAYOUT,))
+CONTEXT = BoundedContext(name="payouts", handlers={}, events=(PayoutRequested,), sagas=(PAYOUT,))

@@ -155,11 +155,11 @@ async def test_a_dead_letter_sent_back_is_applied_once_with_its_message_id_and_l
     gone = dlq(worker_env, "show", first)
     assert gone.returncode == 1 and "no dead letter" in gone.stderr
     outcome, sent = as_json(run_cli(worker_env, "audit", "list", "--target", first, "--json"))
-    assert (sent["action"], sent["operator"], sent["reason"]) == ("dlq.resend", "alice", "db back")
+    assert (sent["action"], sent["operator"], sent["reason"]) == ("dlq.retry", "alice", "db back")
     assert (sent["before"]["status"], sent["after"]["status"]) == ("dead_lettered", "sent")
     assert sent["before"]["letter"]["headers"]["error-code"] == "dependency_unavailable"
     assert json.loads(sent["before"]["letter"]["body"]) == body, "the whole letter"
-    assert (outcome["action"], outcome["after"]["status"]) == ("dlq.resend.outcome", "accepted")
+    assert (outcome["action"], outcome["after"]["status"]) == ("dlq.retry.outcome", "accepted")
 
 
 async def test_a_bulk_retry_ramps_up_and_empties_its_group(
@@ -430,15 +430,15 @@ async def test_a_retry_whose_record_cannot_be_written_keeps_the_dlq_copy_and_sto
         await pg_fetch(database_url, f"ALTER TABLE audit_log DROP CONSTRAINT refuse_{kept}")
 
     assert stopped.returncode == 1 and len(stopped.stderr.splitlines()) == 1
-    assert stopped.stderr.startswith(f"error: stopped: the audit record of dlq.resend {kept}")
+    assert stopped.stderr.startswith(f"error: stopped: the audit record of dlq.retry {kept}")
     assert f"{kept} sent back but still in the DLQ too" in stopped.stderr
     assert dlq(worker_env, "show", kept).returncode == 0, "the copy is back in the DLQ"
     again = dlq(worker_env, "resend", kept, "--json")
     assert again.returncode == 0, again.stderr
     assert await balance(database_url, account) == "5.00", "the inbox absorbed the duplicate"
     assert [row["action"] for row in await audit_rows(database_url, kept)] == [
-        "dlq.resend",
-        "dlq.resend.outcome",
+        "dlq.retry",
+        "dlq.retry.outcome",
     ]
 
 

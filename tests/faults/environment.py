@@ -29,8 +29,13 @@ from tests.services import (
     pg_url,
     rabbit_url,
 )
+from worker.bootstrap import contexts as _contexts
 from worker.config import parse_delays
+from worker.sagas.client import search_attributes as _declared_attributes
 from worker.sagas.devserver import DevServer, free_port
+
+#: Registered when the dev server starts: SagaState and each declared saga kind's id.
+SEARCH_ATTRIBUTES = _declared_attributes(_contexts(extra=()).sagas)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -160,6 +165,7 @@ def own_temporal(folder: Path) -> DevServer:
     """A Temporal dev server on free ports whose state survives a restart (a db file)."""
     folder.mkdir(parents=True, exist_ok=True)
     return DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
         port=free_port(),
         ui_port=None,
         db_file=folder / "temporal.sqlite",

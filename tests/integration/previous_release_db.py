@@ -101,7 +101,7 @@ async def fill_as_previous_release(url: str) -> None:
             sent_at=datetime(2026, 11, 30, tzinfo=UTC),
         )
         await models.AuditRow.create(
-            operator="ops", action="dlq.resend", target="accounts.commands.dlq", reason="drill"
+            operator="ops", action="dlq.retry", target="accounts.commands.dlq", reason="drill"
         )
         await models.WorkerSecret.create(name="retry-seal", value="s" * 64)
     finally:

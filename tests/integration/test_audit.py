@@ -28,7 +28,7 @@ async def trail(private_url: str) -> str:
         {"state": "running"},
     )
     await record_action("bob", "saga.resolve", "t-2", "refunded by hand")
-    await record_action("carol", "dlq.resend", "m-1", "bug fixed", {"body": {"amount": "1.00"}})
+    await record_action("carol", "dlq.retry", "m-1", "bug fixed", {"body": {"amount": "1.00"}})
     await record_action("dan", "dlqx.other", "m-2", "not a dlq action")
     await record_action("erin", "dlq.purge", "m-1", "sent twice by the client")
     return private_url
@@ -63,7 +63,7 @@ async def test_actions_are_listed_newest_first_and_limited(trail: str) -> None:
 async def test_an_action_prefix_matches_whole_dotted_parts(trail: str) -> None:
     dlq = await list_actions(action="dlq")
 
-    assert [e.action for e in dlq] == ["dlq.purge", "dlq.resend"]
+    assert [e.action for e in dlq] == ["dlq.purge", "dlq.retry"]
     assert [e.operator for e in await list_actions(action="saga.retry")] == ["alice"]
     assert [e.operator for e in await list_actions(action="dlq.")] == ["erin", "carol"]
 
@@ -72,7 +72,7 @@ async def test_actions_on_one_target_are_found_and_missing_states_stay_none(trai
     on_m1 = await list_actions(target="m-1")
     [resolved] = await list_actions(target="t-2")
 
-    assert [e.action for e in on_m1] == ["dlq.purge", "dlq.resend"]
+    assert [e.action for e in on_m1] == ["dlq.purge", "dlq.retry"]
     assert (resolved.before, resolved.after) == (None, None)
 
 

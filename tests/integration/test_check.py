@@ -15,7 +15,7 @@ import pytest
 
 from tests.e2e.harness import run_cli
 from tests.integration.private_database import private_url
-from tests.wiring import COMMANDS, tortoise_uow_factory
+from tests.wiring import COMMANDS, CONTEXTS, tortoise_uow_factory
 from tests.wiring import HANDLERS as COMMAND_HANDLERS
 from worker.bus.messagebus import MessageBus
 from worker.contexts.accounts.persistence import AccountRow
@@ -23,6 +23,7 @@ from worker.contexts.transfers.persistence import TransferRow
 from worker.persistence.models import OutboxRow
 from worker.persistence.retention import RetentionSweeper
 from worker.sagas.dispatcher import BusDispatcher
+from worker.sagas.retention import kept_steps
 
 pytestmark = pytest.mark.integration
 __all__ = ["private_url"]  # the fixture
@@ -86,6 +87,7 @@ async def sweep_oldest_events(account_id: str, versions: int) -> None:
         outbox_retention=timedelta(hours=24),
         interval=300,
         batch_size=100,
+        kept_steps=kept_steps(CONTEXTS.sagas),
     )
     await sweeper.sweep_once()
 

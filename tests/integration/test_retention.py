@@ -58,6 +58,7 @@ class CountingSweeper(RetentionSweeper):
             outbox_retention=timedelta(hours=24),
             interval=300,
             batch_size=batch_size,
+            kept_steps=kept_steps(CONTEXTS.sagas),
         )
         self.statements: list[tuple[str, int]] = []
 

@@ -347,7 +347,7 @@ def run_worker(
     for name, value in NOWHERE.items():
         env.setenv(name, value)
     env.setattr("sys.argv", ["worker", *argv])
-    code = run_app(cli.app)
+    code = run_app(cli.add_context_groups(cli.app))
     return code, capsys.readouterr().err.splitlines()
 
 

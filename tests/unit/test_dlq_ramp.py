@@ -79,7 +79,7 @@ class FakeAudit:
 
     async def sent(self, letter: DeadLetter) -> None:
         if letter.id in self.refuse and not self.only_outcomes:
-            raise CliError(f"the audit record of dlq.resend {letter.id} could not be written")
+            raise CliError(f"the audit record of dlq.retry {letter.id} could not be written")
         self.journal.append(f"recorded {letter.id}")
 
     async def outcome(self, letter: DeadLetter, answer: Answer | None) -> None:
@@ -231,7 +231,7 @@ async def test_an_interrupted_retry_ends_with_one_line_saying_what_was_sent(
     with pytest.raises(CliError) as failed:
         interrupted(cut.value, as_json=False)
     line = str(failed.value)
-    assert line.startswith("stopped: the audit record of dlq.resend id-3 could not be written")
+    assert line.startswith("stopped: the audit record of dlq.retry id-3 could not be written")
     assert "3 sent back and recorded before that" in line
     assert "id-3 sent back but still in the DLQ too" in line
     assert line.endswith("3 left in the DLQ")

@@ -91,6 +91,7 @@ def test_the_sweeper_refuses_a_batch_size_below_one() -> None:
             outbox_retention=timedelta(hours=24),
             interval=1,
             batch_size=0,
+            kept_steps=[],
         )
 
 
@@ -106,6 +107,7 @@ class ScriptedSweeper(RetentionSweeper):
             outbox_retention=timedelta(hours=24),
             interval=interval,
             batch_size=batch_size,
+            kept_steps=[],
         )
         self.script = list(script)
         self.calls: list[str] = []

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.common import SearchAttributeKey
 
+from domain.shared.model import DomainEvent
 from tests.wiring import CONTEXTS
 from worker.bus.message_ids import IdProblem
-from worker.context import BoundedContext, Contexts
+from worker.context import BoundedContext, ContextConflict, Contexts
 from worker.ops.sagas import view_lines
 from worker.sagas.client import search_attributes
 from worker.sagas.control import SagaSummary, visibility_query
@@ -24,6 +26,11 @@ from worker.sagas.settling import SagaView
 from worker.sagas.starter import starters
 
 TRANSFER = CONTEXTS.saga("transfer")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PayoutRequested(DomainEvent):
+    aggregate_type: ClassVar[str] = "payouts"
 
 
 class PayoutInput(BaseModel):
@@ -91,7 +98,9 @@ def test_each_starting_event_gets_one_hook_that_starts_every_saga_it_starts() ->
 
 
 def test_the_contexts_reserve_the_message_ids_of_every_kind() -> None:
-    context = BoundedContext(name="payouts", handlers={}, sagas=(payout(),))
+    context = BoundedContext(
+        name="payouts", handlers={}, events=(PayoutRequested,), sagas=(payout(),)
+    )
     catalog = Contexts([*CONTEXTS.all, context])
 
     assert catalog.saga("payout").workflow_id("p-1") == "payout-p-1"
@@ -119,3 +128,21 @@ def test_a_run_that_is_the_records_own_shows_as_it_always_did() -> None:
     view = SagaView(RecordState("completed", ""), summary("completed"), None, ours=True)
 
     assert view_lines(TRANSFER, "t-1", view) == ["transfer t-1: completed (completed)"]
+
+
+def test_a_saga_started_by_an_event_its_context_does_not_publish_is_refused() -> None:
+    with pytest.raises(ContextConflict, match="not one of its events"):
+        BoundedContext(name="payouts", handlers={}, sagas=(payout(),))
+
+
+def test_tables_without_migrations_are_refused_at_declaration() -> None:
+    with pytest.raises(ContextConflict, match="without the other"):
+        BoundedContext(name="pings", handlers={}, models="pings.persistence")
+
+
+def test_two_contexts_storing_one_aggregate_are_refused() -> None:
+    store = CONTEXTS.aggregates[0]
+    twice = [BoundedContext(name=name, handlers={}, aggregates=(store,)) for name in ("a", "b")]
+
+    with pytest.raises(ContextConflict, match="aggregate"):
+        Contexts(twice)

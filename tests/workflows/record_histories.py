@@ -26,11 +26,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from tests.workflows.fakes import FakeDispatcher
 from tests.workflows.support import WAIT, result, start, wait_for_state
+from worker.bootstrap import contexts as _contexts
+from worker.sagas.client import search_attributes as _declared_attributes
 from worker.sagas.devserver import DevServer, free_port
 from workflows.saga.types import OperatorAction, SagaState
 from workflows.transfers.shared import TransferInput
 from workflows.transfers.worker import build_worker
 from workflows.transfers.workflows import TransferSaga
+
+#: Registered when the dev server starts: SagaState and each declared saga kind's id.
+SEARCH_ATTRIBUTES = _declared_attributes(_contexts(extra=()).sagas)
 
 HISTORIES = Path(__file__).parent / "histories"
 Handle = WorkflowHandle[Any, Any]
@@ -168,6 +173,7 @@ async def main(names: list[str]) -> None:
     HISTORIES.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         server = DevServer(
+            search_attributes=SEARCH_ATTRIBUTES,
             port=free_port(),
             ui_port=None,
             db_file=Path(folder) / "temporal.sqlite",

@@ -119,6 +119,7 @@ def dev(
     .data/temporal.sqlite; it stops with the worker. With TEMPORAL_ADDRESS set,
     that server is used instead and none is started.
     """
+    from worker.sagas.client import search_attributes
     from worker.sagas.devserver import DevServer, DevServerError
 
     settings = load_settings()
@@ -132,6 +133,7 @@ def dev(
             }
         )
         server = DevServer(
+            search_attributes=search_attributes(contexts(settings).sagas),
             port=port,
             ui_port=ui_port,
             db_file=DATA_DIR / "temporal.sqlite",
@@ -180,15 +182,18 @@ def add_context_groups(cli: typer.Typer) -> typer.Typer:
     """Each bounded context's own group (``accounts``, ...), as its declaration offers it.
 
     Only ``EXTRA_CONTEXTS`` is read here, so that a mistake in another setting is
-    still reported by the command run. A context that cannot be loaded adds no
-    group: the command run reports it.
+    still reported by the command run. When an extra context cannot be loaded, the
+    service's own groups are still added, and the command run reports the error
+    (every command that needs the contexts loads them again). Adding twice adds
+    nothing more.
     """
     try:
         declared = contexts(extra=extra_contexts_from_environment()).all
     except Exception:
-        return cli
+        declared = contexts(extra=()).all
+    present = {group.name for group in cli.registered_groups}
     for context in declared:
-        if context.cli is not None:
+        if context.cli is not None and context.name not in present:
             cli.add_typer(context.cli(), name=context.name)
     return cli
 
@@ -196,8 +201,4 @@ def add_context_groups(cli: typer.Typer) -> typer.Typer:
 def main() -> None:
     """The console entry point: one line per failure, then a hard exit (see exit_process)."""
     quiet_library_loggers()
-    exit_process(run_app(app))
-
-
-# Each context's group, from the declarations (reading settings, connecting to nothing).
-add_context_groups(app)
+    exit_process(run_app(add_context_groups(app)))

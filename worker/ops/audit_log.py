@@ -87,7 +87,7 @@ async def list_actions(
 ) -> list[AuditEntry]:
     """The newest ``limit`` actions, optionally of one action (or prefix: ``dlq``) or target.
 
-    A prefix matches whole dotted parts: ``dlq`` finds ``dlq.resend``, not ``dlqx.retry``.
+    A prefix matches whole dotted parts: ``dlq`` finds ``dlq.retry``, not ``dlqx.retry``.
     """
     query = AuditRow.all()
     if action is not None:

@@ -14,8 +14,8 @@ from worker.ops.audit_log import default_operator
 from worker.ops.saga_common import KIND, SAGA_ID, saga_of, with_client
 from worker.sagas import control as sagas
 from worker.sagas.identity import database_identity
-from worker.sagas.records import record_state
 from worker.sagas.restart import restart
+from worker.sagas.settling import view_saga
 from workflows.saga.types import OperatorAction, SagaStatus
 
 REASON = typer.Option(
@@ -50,9 +50,14 @@ def _operator_action(
     async def work(client: Client) -> str:
         saga = await saga_of(client, business_id, kind)
         async with audit_trail(settings):
-            record = await record_state(saga, business_id)
-            if record is not None and record.conflicted:
-                raise sagas.SagaEnded(f"{saga.kind} {business_id} conflicted: {record.reason}")
+            view = await view_saga(client, saga, business_id)
+            if view.record is not None and view.record.conflicted:
+                raise sagas.SagaEnded(f"{saga.kind} {business_id} conflicted: {view.record.reason}")
+            if view.summary is not None and not view.ours:
+                raise sagas.SagaEnded(
+                    f"workflow {saga.workflow_id(business_id)} was not started for this "
+                    f"{saga.kind} (another database's or another request's run): nothing was done"
+                )
             before = _saga_state(*await sagas.describe_saga(client, saga, business_id))
             done = action
             if action == "retry" and await sagas.is_broken(client, saga, business_id):

@@ -14,6 +14,8 @@ from worker.persistence import sql
 from worker.persistence.store import AggregateStore, ChildRows
 
 A = TypeVar("A", bound=AggregateRoot)
+#: Reads of an aggregate with child rows, before a writer that keeps committing wins.
+TORN_READ_ATTEMPTS = 5
 
 
 class TortoiseRepository(Generic[A]):
@@ -35,17 +37,30 @@ class TortoiseRepository(Generic[A]):
     async def get(self, id: str) -> A | None:
         if id in self.seen:
             return self.seen[id]
-        query = sql.dialect_sql(
-            self._db, f'SELECT * FROM "{self._row_type._meta.db_table}" WHERE id = ?'
-        )
+        table = self._row_type._meta.db_table
+        query = sql.dialect_sql(self._db, f'SELECT * FROM "{table}" WHERE id = ?')
+        for _ in range(TORN_READ_ATTEMPTS):
+            _, rows = await self._db.execute_query(query, [id])
+            if not rows:
+                return None
+            # What tortoise's own executor does with a fetched row (per-dialect conversions).
+            root = self._row_type._init_from_db(**dict(rows[0]))
+            children = await self._children_of(id)
+            read_version = rows[0]["version"]
+            if not self._store.children or await self._version_of(id) == read_version:
+                aggregate = self._store.to_domain(root, children)
+                self.seen[id] = aggregate
+                return aggregate
+        raise ConcurrencyConflict(f"{id} kept changing while it was read")
+
+    async def _version_of(self, id: str) -> int | None:
+        """The root's version now. Each statement of a READ COMMITTED transaction sees
+        its own snapshot: the children read between two equal versions are the root's,
+        since every change of a child rewrites them with a new root version."""
+        table = self._row_type._meta.db_table
+        query = sql.dialect_sql(self._db, f'SELECT version FROM "{table}" WHERE id = ?')
         _, rows = await self._db.execute_query(query, [id])
-        if not rows:
-            return None
-        # What tortoise's own executor does with a fetched row (per-dialect conversions).
-        root = self._row_type._init_from_db(**dict(rows[0]))
-        aggregate = self._store.to_domain(root, await self._children_of(id))
-        self.seen[id] = aggregate
-        return aggregate
+        return int(rows[0]["version"]) if rows else None
 
     async def _children_of(self, id: str) -> dict[type[Model], list[Model]]:
         children: dict[type[Model], list[Model]] = {}

@@ -104,11 +104,11 @@ class RetentionSweeper:
         outbox_retention: timedelta,
         interval: float,
         batch_size: int,
-        kept_steps: Sequence[KeptSteps] | None = None,
+        kept_steps: Sequence[KeptSteps],
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        self.inbox = inbox_table(_declared_steps() if kept_steps is None else kept_steps)
+        self.inbox = inbox_table(kept_steps)
         self._inbox_retention = inbox_retention
         self._outbox_retention = outbox_retention
         self._interval = interval
@@ -186,10 +186,3 @@ def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
-
-
-def _declared_steps() -> list[KeptSteps]:
-    from worker.bootstrap import contexts
-    from worker.sagas.retention import kept_steps
-
-    return kept_steps(contexts().sagas)

@@ -21,7 +21,6 @@ from workflows.saga.types import SAGA_STATE, OperatorAction, SagaStatus
 #: ``sagas list --state failed``: the workflow itself ended badly (not a business outcome).
 BROKEN = ("Failed", "Terminated", "TimedOut")
 STATES = ("running", "needs_operator", "completed", "compensated", "rejected", "resolved", "failed")
-WAITING_FOR_OPERATOR = "needs_operator"
 BROKEN_STATUSES = {
     WorkflowExecutionStatus.FAILED,
     WorkflowExecutionStatus.TERMINATED,

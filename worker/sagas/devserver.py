@@ -39,7 +39,8 @@ def temporal_cli() -> Path:
 class DevServer:
     """``temporal server start-dev`` with the sagas' search attributes registered.
 
-    ``search_attributes`` defaults to ``SagaState`` and every declared saga kind's id.
+    ``search_attributes``: what to register at start (``search_attributes(sagas)`` of
+    ``worker.sagas.client``); the worker registers any that are missing when it connects.
     """
 
     def __init__(
@@ -51,7 +52,7 @@ class DevServer:
         namespace: str = "default",
         log_file: Path | None = None,
         extra_ports: tuple[int, int] | None = None,
-        search_attributes: Sequence[SearchAttributeKey[Any]] | None = None,
+        search_attributes: Sequence[SearchAttributeKey[Any]] = (),
     ) -> None:
         self.search_attributes = search_attributes
         self.port, self.ui_port, self.db_file = port, ui_port, db_file
@@ -90,7 +91,7 @@ class DevServer:
                 "--metrics-port",
                 str(self.extra_ports[1]),
             ]
-        for key in self.search_attributes or _declared_search_attributes():
+        for key in self.search_attributes:
             args += ["--search-attribute", f"{key.name}=Keyword"]
         return args
 
@@ -122,10 +123,3 @@ class DevServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-
-
-def _declared_search_attributes() -> tuple[SearchAttributeKey[Any], ...]:
-    from worker.bootstrap import contexts
-    from worker.sagas.client import search_attributes
-
-    return search_attributes(contexts().sagas)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Protocol
 
 from worker.bus.failures import Failure, classify
 from worker.bus.messagebus import MessageBus, UnitOfWorkFactory
@@ -19,6 +20,12 @@ log = logging.getLogger("worker.sagas")
 #: timeout), on each of the saga's attempts.
 TRANSIENT_PATIENCE = 20.0
 PATIENCE_BACKOFF = (0.2, 2.0)
+
+
+class RunGuard(Protocol):
+    """Refuses the steps of a saga run this database did not start (see ownership.py)."""
+
+    async def require_ours(self) -> None: ...
 
 
 class BusDispatcher:
@@ -36,7 +43,9 @@ class BusDispatcher:
         uow_factory: UnitOfWorkFactory,
         commands: CommandRegistry,
         transient_patience: float = TRANSIENT_PATIENCE,
+        ownership: RunGuard | None = None,
     ) -> None:
+        self._ownership = ownership
         self._commands = commands
         self._bus = bus
         self._uow_factory = uow_factory
@@ -50,6 +59,7 @@ class BusDispatcher:
         The saga gives a forward step a few attempts before compensating: without
         this patience, a database restart of 15 seconds would compensate sagas.
         """
+        await self._require_ours()
         deadline = time.monotonic() + self._transient_patience
         delay = PATIENCE_BACKOFF[0]
         while True:
@@ -90,6 +100,7 @@ class BusDispatcher:
         )
 
     async def settle(self, message_ids: list[str]) -> dict[str, str]:
+        await self._require_ours()
         return {message_id: await self._settle(message_id) for message_id in message_ids}
 
     async def _settle(self, message_id: str) -> str:
@@ -108,6 +119,11 @@ class BusDispatcher:
                 return superseded.status.value
 
     async def recorded_with_prefix(self, prefix: str) -> dict[str, str]:
+        await self._require_ours()
         async with self._uow_factory(MessageContext(prefix, "query")) as uow:
             recorded = await uow.outcomes_with_prefix(prefix)
         return {message_id: outcome.status.value for message_id, outcome in recorded.items()}
+
+    async def _require_ours(self) -> None:
+        if self._ownership is not None:
+            await self._ownership.require_ours()

@@ -40,6 +40,16 @@ async def database_identity() -> str:
     return str(rows[0]["value"])
 
 
+async def read_identity() -> str | None:
+    """This database's identity if a worker made it already; readers never write it
+    (a read-only role, or a CLI beside a worker holding SQLite's write lock)."""
+    db = connections.get("default")
+    _, rows = await db.execute_query(
+        dialect_sql(db, "SELECT value FROM worker_secret WHERE name = ?"), [DATABASE_IDENTITY]
+    )
+    return str(rows[0]["value"]) if rows else None
+
+
 @dataclass(frozen=True)
 class Origin:
     """What a run's memo says of who started it; ``None`` fields: a run from before memos."""
@@ -83,10 +93,11 @@ def foreign_run_reason(execution: WorkflowExecution, origin: Origin, ours: str) 
     )
 
 
-def is_ours(origin: Origin, ours: str, request: str | None) -> bool:
+def is_ours(origin: Origin, ours: str | None, request: str | None) -> bool:
     """Whether a run was started for this database's request ``request`` (``None``: unknown).
 
-    A run from before memos cannot tell: it is taken as ours, as it always was.
+    A run from before memos cannot tell: it is taken as ours, as it always was. A
+    database without an identity (``ours`` is None) never started a run.
     """
     if origin.request is not None and request is not None:
         return origin.request == request

@@ -9,6 +9,7 @@ from worker.sagas.declaration import SagaDeclaration
 
 
 def kept_steps(sagas: Iterable[SagaDeclaration]) -> list[KeptSteps]:
+    """What retention must keep for each saga kind: its step rows until its record ended."""
     return [
         KeptSteps(
             kind=saga.kind,

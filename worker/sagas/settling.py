@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from worker.sagas.control import BROKEN_STATUSES, SagaSummary, describe_run
 from worker.sagas.declaration import CONFLICTED, NEEDS_OPERATOR, SagaDeclaration
-from worker.sagas.identity import database_identity, is_ours, origin_of
+from worker.sagas.identity import is_ours, origin_of, read_identity
 from worker.sagas.records import RecordState, record_state, requesting_event
 from workflows.saga.types import SagaStatus
 
@@ -42,7 +42,7 @@ async def _run_is_ours(
 ) -> bool:
     origin = await origin_of(run)
     request = await requesting_event(saga, business_id) if origin.known else None
-    return is_ours(origin, await database_identity(), request)
+    return is_ours(origin, await read_identity(), request)
 
 
 async def view_saga(client: Client, saga: SagaDeclaration, business_id: str) -> SagaView:

@@ -94,11 +94,12 @@ class SagaStarter:
         dispatched = self._dispatcher.dispatch(command, fields, message_id, row.correlation_id)
         result = await _outside_transactions(dispatched)
         if result.status != "accepted":
-            log.warning(
-                "%s %s: could not record the conflict (%s: %s)",
-                self._saga.kind, business_id, result.error_code, result.error_message,
-            )  # fmt: skip
-            return
+            # The row stays unsent (the relay tries again, and `check` counts the record as
+            # waiting to start): publishing it would leave the record waiting for good.
+            raise RuntimeError(
+                f"{self._saga.kind} {business_id}: could not record the conflict "
+                f"({result.error_code}: {result.error_message})"
+            )
         log.warning("%s %s conflicted: %s", self._saga.kind, business_id, reason)
 
 

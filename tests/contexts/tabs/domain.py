@@ -202,7 +202,11 @@ class Tab(AggregateRoot):
                 total=self.total.to_string(),
                 currency=self.currency,
                 lines=[
-                    {"item": line.item, "quantity": line.quantity, "subtotal": line.subtotal}
+                    {
+                        "item": line.item,
+                        "quantity": line.quantity,
+                        "subtotal": line.subtotal.to_string(),
+                    }
                     for line in self.lines
                 ],
             )

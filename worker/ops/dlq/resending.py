@@ -49,7 +49,7 @@ class StoreSender:
 
 
 class ResendAudit:
-    """Two records per letter: ``dlq.resend`` (or ``dlq.edit``) when it was sent, with
+    """Two records per letter: ``dlq.retry`` (or ``dlq.edit``) when it was sent, with
     the whole letter as it was; then ``<that>.outcome`` with what became of it."""
 
     def __init__(
@@ -57,7 +57,7 @@ class ResendAudit:
     ) -> None:
         self._settings, self._operator, self._reason = settings, operator, reason
         self.edited = edited
-        self.action = "dlq.resend" if edited is None else "dlq.edit"
+        self.action = "dlq.retry" if edited is None else "dlq.edit"
 
     async def sent(self, letter: DeadLetter) -> None:
         after: dict[str, object] = {"status": "sent", "error": None}
