@@ -64,7 +64,7 @@ class BoundedContext:
                 f"context {self.name!r} declares {'models' if self.models else 'migrations'} "
                 "without the other: its tables would never be created"
             )
-        published = {event_type(event) for event in self.events}
+        published = {event.type_name() for event in self.events}
         for saga in self.sagas:
             if saga.started_by not in published:
                 raise ContextConflict(
@@ -76,11 +76,6 @@ class BoundedContext:
     def queue(self) -> str:
         """The queue its public commands arrive on."""
         return f"{self.name}.commands"
-
-
-def event_type(event: type[DomainEvent]) -> str:
-    """``accounts.MoneyDeposited``: an event's routing key and outbox type."""
-    return f"{event.aggregate_type}.{event.name()}"
 
 
 class ContextConflict(Exception):
@@ -108,7 +103,7 @@ class Contexts:
         _unique("context", (c.name for c in self.all))
         _unique("command", (cmd.name() for c in self.all for cmd in c.handlers))
         _unique("saga kind", (s.kind for c in self.all for s in c.sagas))
-        _unique("event", (event_type(e) for c in self.all for e in c.events))
+        _unique("event", (e.type_name() for c in self.all for e in c.events))
         _unique("aggregate", (_named(s.aggregate) for c in self.all for s in c.aggregates))
         _unique("read port", (_named(port) for c in self.all for port in c.read_ports))
         self.commands = CommandRegistry(

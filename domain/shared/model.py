@@ -57,6 +57,11 @@ class DomainEvent:
     def name(cls) -> str:
         return cls.__name__
 
+    @classmethod
+    def type_name(cls) -> str:
+        """``accounts.MoneyDeposited``: its routing key on ``domain-events`` and its outbox type."""
+        return f"{cls.aggregate_type}.{cls.name()}"
+
     def payload(self) -> dict[str, Any]:
         """The event's own fields, without the envelope (id, version, time)."""
         envelope = {"event_id", "aggregate_version", "occurred_at"}

@@ -26,7 +26,7 @@ from domain.shared.money import Money
 from worker.bus.unit_of_work import MessageContext
 from worker.contexts.accounts.persistence import AccountRow, account_fields, account_to_domain
 from worker.persistence.models import OutboxRow
-from worker.persistence.outbox import event_type, outbox_columns
+from worker.persistence.outbox import outbox_columns
 
 
 def outbox_row(event: DomainEvent, context: MessageContext) -> OutboxRow:
@@ -182,7 +182,7 @@ def test_every_account_event_maps_to_a_namespaced_type_and_a_compact_json_payloa
 ) -> None:
     row = outbox_row(event, MessageContext("m", "X", "c"))
 
-    assert row.event_type == event_type(event) == f"accounts.{type(event).__name__}"
+    assert row.event_type == event.type_name() == f"accounts.{type(event).__name__}"
     assert row.aggregate_version == event.aggregate_version
     payload = json.loads(row.payload)
     assert row.payload == json.dumps(payload, separators=(",", ":"))

@@ -13,16 +13,12 @@ from domain.shared.model import DomainEvent
 from worker.bus.unit_of_work import MessageContext
 
 
-def event_type(event: DomainEvent) -> str:
-    return f"{event.aggregate_type}.{event.name()}"
-
-
 def outbox_columns(event: DomainEvent, context: MessageContext) -> dict[str, Any]:
     """The outbox row of an event, as column values (inserted by hand on the hot path)."""
     body = {**event.payload(), "occurred_at": event.occurred_at.isoformat()}
     return {
         "event_id": event.event_id,
-        "event_type": event_type(event),
+        "event_type": event.type_name(),
         "aggregate_type": event.aggregate_type,
         "aggregate_id": event.aggregate_id,
         "aggregate_version": event.aggregate_version,
