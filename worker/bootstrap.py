@@ -94,7 +94,7 @@ def bootstrap(
         batch_size=settings.outbox_batch_size,
         poll_interval=settings.outbox_poll_interval,
         is_postgres=not settings.is_sqlite,
-        before_publish=starters(catalog.sagas, temporal, settings.temporal_task_queue, dispatcher),
+        before_publish=starters(catalog.sagas, temporal, settings.task_queue_of, dispatcher),
         crash_after_publish=settings.test_crash_after_publish,
     )
     sagas = None

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from worker.sagas.declaration import SagaDeclaration
 
 DATA_DIR = Path(".data")
 EMBEDDED_DATABASE_URL = f"sqlite://{DATA_DIR}/worker.sqlite3"
@@ -157,6 +160,11 @@ class Settings(BaseSettings):
     temporal_task_queue: str = Field(
         "transfers", description="Task queue of the sagas (named for the first one)."
     )
+    temporal_task_queue_prefix: str = Field(
+        "",
+        description="Put before the task queue a saga declares for itself (`orders`), so that "
+        "deployments sharing one Temporal namespace keep their sagas apart.",
+    )
     temporal_ui_url: str = Field(
         "http://localhost:8233", description="Temporal UI base URL, for links in `sagas show`."
     )
@@ -217,6 +225,12 @@ class Settings(BaseSettings):
     @property
     def retry_delay_seconds(self) -> tuple[float, ...]:
         return parse_delays(self.retry_delays)
+
+    def task_queue_of(self, saga: SagaDeclaration) -> str:
+        """The Temporal task queue ``saga`` runs on."""
+        if saga.task_queue is None:
+            return self.temporal_task_queue
+        return f"{self.temporal_task_queue_prefix}{saga.task_queue}"
 
     @property
     def extra_context_names(self) -> tuple[str, ...]:

@@ -55,6 +55,11 @@ class BoundedContext:
     checks: tuple[Check, ...] = ()
     #: Its CLI group (``python -m worker <name> ...``), built on demand.
     cli: Callable[[], typer.Typer] | None = None
+    #: The CLI group's name when it is not the context's (the catalog's is ``products``).
+    cli_name: str | None = None
+    #: Its own settings, if any: a pydantic-settings class read from the environment
+    #: (documented in the README's configuration table beside the worker's).
+    settings: type[Any] | None = None
     #: Event subscriptions (projections and policies): the read side's seam.
     subscriptions: tuple[Any, ...] = ()
 
@@ -71,6 +76,10 @@ class BoundedContext:
                     f"saga {saga.kind!r} of context {self.name!r} is started by "
                     f"{saga.started_by!r}, which is not one of its events"
                 )
+
+    @property
+    def cli_group(self) -> str:
+        return self.cli_name or self.name
 
     @property
     def queue(self) -> str:
@@ -101,6 +110,7 @@ class Contexts:
     def __init__(self, contexts: Iterable[BoundedContext]) -> None:
         self.all = tuple(contexts)
         _unique("context", (c.name for c in self.all))
+        _unique("CLI group", (c.cli_group for c in self.all if c.cli is not None))
         _unique("command", (cmd.name() for c in self.all for cmd in c.handlers))
         _unique("saga kind", (s.kind for c in self.all for s in c.sagas))
         _unique("event", (e.type_name() for c in self.all for e in c.events))
@@ -137,8 +147,12 @@ class Contexts:
         return {c.name: (c.models, c.migrations) for c in self.all if c.models is not None}
 
     def saga(self, kind: str) -> SagaDeclaration:
+        """The saga of ``kind``, or the one saga of the context named ``kind`` (``orders``)."""
         for saga in self.sagas:
             if saga.kind == kind:
                 return saga
+        for context in self.all:
+            if context.name == kind and len(context.sagas) == 1:
+                return context.sagas[0]
         known = ", ".join(s.kind for s in self.sagas) or "none"
         raise KeyError(f"unknown saga kind {kind!r}; known: {known}")

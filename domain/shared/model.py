@@ -93,3 +93,28 @@ class AggregateRoot(Entity):
         events, self.pending_events = self.pending_events, []
         self.version += len(events)
         return events
+
+
+class TimestampedAggregate(AggregateRoot):
+    """An aggregate that knows when it was created and last changed (the seed's base entity).
+
+    Both times are those of its events: ``created_at`` of the first one recorded,
+    ``updated_at`` of the latest, so they are exactly what its events say.
+    """
+
+    def __init__(
+        self,
+        id: str,
+        version: int = 0,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+    ) -> None:
+        super().__init__(id, version)
+        self.created_at = created_at
+        self.updated_at = updated_at or created_at
+
+    def record(self, event: DomainEvent) -> None:
+        super().record(event)
+        if self.created_at is None:
+            self.created_at = event.occurred_at
+        self.updated_at = event.occurred_at

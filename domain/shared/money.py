@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from domain.shared.errors import CurrencyMismatch, InvalidValue
 from domain.shared.model import ValueObject
@@ -116,6 +117,24 @@ class Money(ValueObject):
     def __sub__(self, other: Money) -> Money:
         self._same_currency(other)
         return Money(self.amount - other.amount, self.currency)
+
+    def times(self, quantity: int) -> Money:
+        """This amount ``quantity`` times (a unit price times a line's quantity)."""
+        if isinstance(quantity, bool) or not isinstance(quantity, int):
+            raise InvalidValue(f"a quantity is a whole number, got {quantity!r}")
+        return Money(self.amount * quantity, self.currency)
+
+    def percent(self, rate: Decimal | int) -> Money:
+        """``rate`` percent of this amount, rounded half-even to the currency's minor unit."""
+        if isinstance(rate, float | bool) or not isinstance(rate, Decimal | int):
+            raise InvalidValue(f"a percentage is a decimal or an integer, got {rate!r}")
+        share = (self.amount * Decimal(rate) / 100).quantize(self._quantum, ROUND_HALF_EVEN)
+        return Money(share, self.currency)
+
+    @classmethod
+    def total(cls, amounts: Iterable[Money], currency: str) -> Money:
+        """The sum of ``amounts``, all in ``currency`` (zero when there are none)."""
+        return sum(amounts, cls.zero(currency))
 
     def __lt__(self, other: Money) -> bool:
         self._same_currency(other)

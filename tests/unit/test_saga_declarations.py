@@ -90,7 +90,7 @@ def test_each_starting_event_gets_one_hook_that_starts_every_saga_it_starts() ->
     hooks = starters(
         [TRANSFER, payout(), payout(kind="refund")],
         temporal=object(),  # type: ignore[arg-type]
-        task_queue="q",
+        task_queue_of=lambda saga: "q",
         dispatcher=object(),  # type: ignore[arg-type]
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
@@ -36,7 +37,7 @@ class Fault:
     exhausted: bool = False
     raised: int = 0
 
-    def matches(self, command: str, fields: dict[str, str]) -> bool:
+    def matches(self, command: str, fields: dict[str, Any]) -> bool:
         if command != self.command:
             return False
         if self.account_id is not None and fields.get("account_id") != self.account_id:
@@ -110,7 +111,7 @@ class FakeDispatcher:
     # --- CommandDispatcher -----------------------------------------------------------
 
     async def dispatch(
-        self, command: str, fields: dict[str, str], message_id: str, correlation_id: str | None
+        self, command: str, fields: dict[str, Any], message_id: str, correlation_id: str | None
     ) -> DispatchResult:
         subject = fields.get("account_id") or fields.get("transfer_id", "")
         self.calls.append((command, subject, message_id))
@@ -142,7 +143,7 @@ class FakeDispatcher:
 
     # --- the "domain" ----------------------------------------------------------------
 
-    def _apply(self, command: str, fields: dict[str, str]) -> DispatchResult:
+    def _apply(self, command: str, fields: dict[str, Any]) -> DispatchResult:
         if command == "RecordTransferOutcome":
             self.outcomes.append((fields["transfer_id"], fields["state"], fields["reason"]))
             return ACCEPTED

@@ -193,8 +193,8 @@ def add_context_groups(cli: typer.Typer) -> typer.Typer:
         declared = contexts(extra=()).all
     present = {group.name for group in cli.registered_groups}
     for context in declared:
-        if context.cli is not None and context.name not in present:
-            cli.add_typer(context.cli(), name=context.name)
+        if context.cli is not None and context.cli_group not in present:
+            cli.add_typer(context.cli(), name=context.cli_group)
     return cli
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 
 import aio_pika
@@ -24,7 +25,26 @@ from worker.messaging.topology import COMMANDS_EXCHANGE
 EXIT_BY_STATUS = {"accepted": 0, "rejected": 1, "invalid": 2}
 
 
-def _fields(pairs: list[str], as_json: str | None) -> object:
+def _json_types(model: type[Command] | None, key: str) -> set[str]:
+    """The JSON types the command's schema allows for ``key`` (none for unknown names)."""
+    if model is None:
+        return set()
+    field = model.model_json_schema().get("properties", {}).get(key, {})
+    return {field.get("type"), *(choice.get("type") for choice in field.get("anyOf", []))}
+
+
+def _typed(model: type[Command] | None, key: str, value: str) -> object:
+    """``quantity=2`` is the integer 2 when the schema says so; anything else stays text,
+    so that the command's own validation names what is wrong with it."""
+    types = _json_types(model, key)
+    if "integer" in types and re.fullmatch(r"-?[0-9]{1,18}", value):
+        return int(value)
+    if "boolean" in types and value in ("true", "false"):
+        return value == "true"
+    return value
+
+
+def _fields(pairs: list[str], as_json: str | None, model: type[Command] | None) -> object:
     if as_json is not None:
         if pairs:
             fail("give either key=value pairs or --json, not both", 2)
@@ -32,12 +52,12 @@ def _fields(pairs: list[str], as_json: str | None) -> object:
             return json.loads(as_json)
         except json.JSONDecodeError as error:
             fail(f"--json is not valid JSON: {error}", 2)
-    fields: dict[str, str] = {}
+    fields: dict[str, object] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             fail(f"expected key=value, got {shown(pair)}", 2)
-        fields[key] = value
+        fields[key] = _typed(model, key, value)
     return fields
 
 
@@ -59,7 +79,7 @@ async def _publish(
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
         exchange = await channel.get_exchange(COMMANDS_EXCHANGE, ensure=False)
-        await exchange.publish(message, routing_key=command.name(), mandatory=True)
+        await exchange.publish(message, routing_key=type(command).name(), mandatory=True)
         if replies is None or wait is None:
             return None
         # Only the wait for the reply may time out into "no outcome" (exit 3); a
@@ -98,8 +118,14 @@ def _ids(
 
 def send(
     command_name: str = typer.Argument(..., metavar="COMMAND", help="e.g. Deposit"),
-    pairs: list[str] = typer.Argument(None, metavar="KEY=VALUE...", help="The command's fields."),
-    as_json: str = typer.Option(None, "--json", help="The fields as one JSON object."),
+    pairs: list[str] = typer.Argument(
+        None,
+        metavar="KEY=VALUE...",
+        help="The command's fields; integers where its schema says so.",
+    ),
+    as_json: str = typer.Option(
+        None, "--json", help="The fields as one JSON object (nested ones, such as addresses)."
+    ),
     message_id: str = typer.Option(None, "--message-id", help="Idempotency key (default: new)."),
     correlation_id: str = typer.Option(None, "--correlation-id", help="Default: the message id."),
     wait: bool = typer.Option(False, "--wait", help="Wait for the outcome; 0 only if accepted."),
@@ -127,7 +153,8 @@ def send(
     catalog = contexts(settings)
     commands = catalog.commands
     try:
-        command = commands.parse(command_name, _fields(pairs or [], as_json))
+        fields = _fields(pairs or [], as_json, commands.public.get(command_name))
+        command = commands.parse(command_name, fields)
     except InvalidCommand as invalid:
         fail(f"{invalid.code}: {invalid.message}", 2)
     message_id, correlation_id = _ids(commands, message_id, correlation_id)

@@ -14,8 +14,9 @@ from worker.sagas.client import connect as temporal_connect
 from worker.sagas.declaration import CONFLICTED, SagaDeclaration
 from worker.sagas.settling import Settled, wait_until_settled
 
-#: 1 for the other ends (rejected, compensated, resolved); 3 no end in time, 6 unreachable.
-EXIT_BY_SAGA_STATE = {"completed": 0, "needs_operator": 4, "failed": 5, CONFLICTED: 7}
+#: 0 for the record's ``succeeded`` state; 1 for the other ends (rejected, compensated,
+#: resolved); 3 no end in time, 6 unreachable.
+EXIT_BY_SAGA_STATE = {"needs_operator": 4, "failed": 5, CONFLICTED: 7}
 
 
 def wait_for_saga(
@@ -45,4 +46,5 @@ def wait_for_saga(
         fail(f"saga of {saga.kind} {business_id} did not settle within {timeout:g}s", 3)
     reason = f": {settled.reason}" if settled.state == CONFLICTED else ""
     typer.echo(f"saga {settled.state} {saga.id_key}={business_id}{reason}")
-    raise typer.Exit(EXIT_BY_SAGA_STATE.get(settled.state, 1))
+    succeeded = settled.state == saga.record.succeeded
+    raise typer.Exit(0 if succeeded else EXIT_BY_SAGA_STATE.get(settled.state, 1))

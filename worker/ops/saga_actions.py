@@ -62,7 +62,7 @@ def _operator_action(
             done = action
             if action == "retry" and await sagas.is_broken(client, saga, business_id):
                 database = await database_identity()
-                await restart(client, saga, business_id, settings.temporal_task_queue, database)
+                await restart(client, saga, business_id, settings.task_queue_of(saga), database)
                 done, message = "restart", "restarted (a fresh run with the same input)"
             else:
                 status = await sagas.act(client, saga, business_id, action, decision)

@@ -36,7 +36,11 @@ def _valid_saga_id(value: str) -> str:
 
 
 SAGA_ID = typer.Argument(..., metavar="ID", callback=_valid_saga_id)
-KIND = typer.Option(None, "--kind", help="The saga's kind (default: the only one with that id).")
+KIND = typer.Option(
+    None,
+    "--kind",
+    help="The saga's kind, or its context's name (default: the only one with that id).",
+)
 
 
 def declared(kind: str | None) -> tuple[SagaDeclaration, ...]:

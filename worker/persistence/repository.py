@@ -98,7 +98,8 @@ class TortoiseRepository(Generic[A]):
                 except IntegrityError:
                     raise ConcurrencyConflict(f"{aggregate.id} was just created") from None
             else:
-                columns |= {"version": new_version, "updated_at": sql.now()}
+                # An aggregate that keeps its own times (its events') sets updated_at itself.
+                columns = {"updated_at": sql.now(), **columns, "version": new_version}
                 updated = await sql.update_versioned(
                     self._db, self._row_type, aggregate.id, aggregate.version, columns
                 )

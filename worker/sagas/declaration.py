@@ -38,6 +38,8 @@ class SagaRecord:
     id_column: str = "id"
     state_column: str = "state"
     reason_column: str = "reason"
+    #: The ended state in which the saga did what it was asked (``send --wait-saga`` exits 0).
+    succeeded: str = "completed"
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,13 @@ class SagaDeclaration:
     record: SagaRecord
     #: The command (name, fields) that ends the record in :data:`CONFLICTED`, given
     #: the business id and the reason; dispatched through the bus by the starter.
-    conflict_command: Callable[[str, str], tuple[str, dict[str, str]]]
+    conflict_command: Callable[[str, str], tuple[str, dict[str, Any]]]
     #: The commands whose acceptance requests a run (their ``aggregate_id`` is the
     #: business id): what ``send --wait-saga`` waits for.
     requested_by: tuple[type[Command], ...] = ()
+    #: Its own Temporal task queue, so that its workers can be scaled and deployed apart
+    #: (``None``: ``TEMPORAL_TASK_QUEUE``, shared by every saga that declares none).
+    task_queue: str | None = None
 
     def __post_init__(self) -> None:
         # Lower-case letters and digits: the kind starts message ids, workflow ids and

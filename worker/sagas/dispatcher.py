@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from worker.bus.failures import Failure, classify
 from worker.bus.messagebus import MessageBus, UnitOfWorkFactory
@@ -52,7 +52,7 @@ class BusDispatcher:
         self._transient_patience = transient_patience
 
     async def dispatch(
-        self, command: str, fields: dict[str, str], message_id: str, correlation_id: str | None
+        self, command: str, fields: dict[str, Any], message_id: str, correlation_id: str | None
     ) -> DispatchResult:
         """Handle one step; a transient failure is retried here for ``transient_patience``.
 
@@ -75,7 +75,7 @@ class BusDispatcher:
                 delay = min(delay * 2, PATIENCE_BACKOFF[1])
 
     async def _dispatch_once(
-        self, command: str, fields: dict[str, str], message_id: str, correlation_id: str | None
+        self, command: str, fields: dict[str, Any], message_id: str, correlation_id: str | None
     ) -> DispatchResult:
         try:
             parsed = self._commands.parse(command, fields, internal=True)

@@ -41,7 +41,7 @@ async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
 
 
 class SagaRunner:
-    """Polls the saga task queue until ``stop``; then lets running activities finish.
+    """Polls the sagas' task queues until ``stop``; then lets running activities finish.
 
     Shutdown is bounded even when Temporal is gone: connecting is abandoned at
     once, and the SDK's own shutdown gets ``SHUTDOWN_GRACE`` plus a margin.
@@ -78,35 +78,44 @@ class SagaRunner:
                 return
             await self._run_until_stopped(self._build(client), stop)
 
-    def _build(self, client: Client) -> Worker:
-        return build_worker(
-            client,
-            self._settings.temporal_task_queue,
-            self._sagas,
-            self._dispatcher,
-            graceful_shutdown=timedelta(seconds=self._settings.shutdown_grace),
-        )
+    def _build(self, client: Client) -> list[Worker]:
+        """One Temporal worker per task queue, each with the sagas declared on it."""
+        by_queue: dict[str, list[SagaDeclaration]] = {}
+        for saga in self._sagas:
+            by_queue.setdefault(self._settings.task_queue_of(saga), []).append(saga)
+        grace = timedelta(seconds=self._settings.shutdown_grace)
+        return [
+            build_worker(client, queue, sagas, self._dispatcher, graceful_shutdown=grace)
+            for queue, sagas in by_queue.items()
+        ]
 
-    async def _run_until_stopped(self, worker: Worker, stop: asyncio.Event) -> None:
-        running = asyncio.create_task(worker.run(), name="saga-worker")
+    async def _run_until_stopped(self, workers: list[Worker], stop: asyncio.Event) -> None:
+        running = [
+            asyncio.create_task(w.run(), name=f"saga-worker-{w.task_queue}") for w in workers
+        ]
         stopping = asyncio.create_task(stop.wait())
         log.info(
-            "saga worker polling task queue %s (namespace %s)",
-            self._settings.temporal_task_queue,
+            "saga worker polling task queue%s %s (namespace %s)",
+            "s" if len(workers) > 1 else "",
+            ", ".join(w.task_queue for w in workers),
             self._settings.temporal_namespace,
         )
         self.ready.set()
-        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({*running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         self.ready.clear()
         stopping.cancel()
         if stop.is_set():
-            await self._shut_down(worker, running)
+            await asyncio.gather(
+                *(self._shut_down(w, r) for w, r in zip(workers, running, strict=True))
+            )
             return
-        try:
-            await running
-        except Exception as error:
-            log.warning("the saga worker stopped (%s); starting it again", error)
-            await asyncio.sleep(RETRY_DELAY)
+        # One worker stopped on its own: stop the others too, and start them all again.
+        stopped = next(task for task in running if task.done())
+        others = [(w, r) for w, r in zip(workers, running, strict=True) if r is not stopped]
+        await asyncio.gather(*(self._shut_down(w, r) for w, r in others))
+        if not stopped.cancelled() and stopped.exception() is not None:
+            log.warning("the saga worker stopped (%s); starting it again", stopped.exception())
+        await asyncio.sleep(RETRY_DELAY)
 
     async def _shut_down(self, worker: Worker, running: asyncio.Task[None]) -> None:
         """Let running activities finish for SHUTDOWN_GRACE, then give up on the SDK.

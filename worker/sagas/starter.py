@@ -157,13 +157,15 @@ async def start_saga(
 def starters(
     sagas: Sequence[SagaDeclaration],
     temporal: TemporalConnection,
-    task_queue: str,
+    task_queue_of: Callable[[SagaDeclaration], str],
     dispatcher: CommandDispatcher,
 ) -> dict[str, Callable[[OutboxRow], Awaitable[None]]]:
-    """The outbox relay's hooks, by starting event type: each saga that event starts."""
+    """The outbox relay's hooks, by starting event type: each saga that event starts,
+    on its task queue (``task_queue_of``)."""
     by_event: defaultdict[str, list[SagaStarter]] = defaultdict(list)
     for saga in sagas:
-        by_event[saga.started_by].append(SagaStarter(saga, temporal, task_queue, dispatcher))
+        starter = SagaStarter(saga, temporal, task_queue_of(saga), dispatcher)
+        by_event[saga.started_by].append(starter)
 
     def start_each(started: list[SagaStarter]) -> Callable[[OutboxRow], Awaitable[None]]:
         async def start(row: OutboxRow) -> None:

@@ -3,6 +3,8 @@ error types a saga tells apart from the failures Temporal retries."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.exceptions import ApplicationError
 
 from domain.shared.errors import FailureClass
@@ -44,7 +46,7 @@ class CommandActivities:
         self._dispatcher = dispatcher
 
     async def _dispatch(
-        self, command: str, fields: dict[str, str], message_id: str, correlation_id: str | None
+        self, command: str, fields: dict[str, Any], message_id: str, correlation_id: str | None
     ) -> None:
         """Dispatch one command; a refusal or a malformed command raises (see above)."""
         result = await self._dispatcher.dispatch(command, fields, message_id, correlation_id)

@@ -89,6 +89,7 @@ class Saga(OperatorDesk):
         """
         if undo is not None:
             self._undo.append(undo)
+        self._at(name)
         while True:
             try:
                 return await self.steps.run(name, build, FORWARD, result_type)
@@ -107,6 +108,7 @@ class Saga(OperatorDesk):
 
     async def undo_step(self, name: str, build: Build, result_type: type | None = None) -> Any:
         """Run the activity ``name`` for an ``undo``: retried longer, then asks an operator."""
+        self._at(name)
         return await self.steps.run(name, build, COMPENSATION, result_type)
 
     async def _forward(self, process: Callable[[], Awaitable[None]]) -> None:

@@ -32,6 +32,7 @@ class Standing:
     def __init__(self) -> None:
         self._status = SagaStatus()
         self.steps = Steps(self._status.steps)
+        self._current_step: str | None = None
 
     def describe(self) -> str:
         """What this saga does, for the UI's details line (the base adds where it stands)."""
@@ -79,7 +80,17 @@ class Standing:
         workflow.upsert_search_attributes([SAGA_STATE.value_set(state.value)])
         self._show()
 
+    def _at(self, step: str) -> None:
+        """Show that the saga is at ``step`` now (the UI's details line; not in its history)."""
+        self._current_step = step
+        self._show()
+
     def _show(self) -> None:
         s = self._status
-        waiting = f", waiting on **{s.waiting_step}**: {s.last_error}" if s.waiting_step else ""
-        workflow.set_current_details(f"{self.describe()}: **{s.state}**{waiting}")
+        if s.waiting_step:
+            where = f", waiting on **{s.waiting_step}**: {s.last_error}"
+        elif s.state == SagaState.RUNNING and self._current_step:
+            where = f", at **{self._current_step}**"
+        else:
+            where = ""
+        workflow.set_current_details(f"{self.describe()}: **{s.state}**{where}")

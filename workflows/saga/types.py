@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.common import SearchAttributeKey
@@ -63,9 +63,12 @@ class CommandDispatcher(Protocol):
     """The port the activities need: the worker's message bus, in-process."""
 
     async def dispatch(
-        self, command: str, fields: dict[str, str], message_id: str, correlation_id: str | None
+        self, command: str, fields: dict[str, Any], message_id: str, correlation_id: str | None
     ) -> DispatchResult:
-        """Handle one command exactly once per ``message_id`` and say how it went."""
+        """Handle one command exactly once per ``message_id`` and say how it went.
+
+        ``fields`` are the command's JSON values (strings, integers, lists, objects).
+        """
         ...
 
     async def settle(self, message_ids: list[str]) -> dict[str, str]:
