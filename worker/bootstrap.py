@@ -26,11 +26,14 @@ if TYPE_CHECKING:
 def contexts(settings: Settings | None = None, extra: Sequence[str] | None = None) -> Contexts:
     """The service's bounded contexts, then the ``EXTRA_CONTEXTS`` ones (``module:NAME``),
     from ``settings`` or, when given, ``extra``."""
-    from worker.contexts import accounts, transfers
+    from worker.contexts import accounts, catalog, customers, orders, transfers
 
     listed = [
         accounts.CONTEXT,
         transfers.CONTEXT,
+        customers.CONTEXT,
+        catalog.CONTEXT,
+        orders.CONTEXT,
     ]
     if extra is None:
         extra = (settings or Settings()).extra_context_names

@@ -143,7 +143,9 @@ async def test_check_passes_a_consistent_ledger_then_names_every_corruption(
     ]
     assert lines[-1] == (
         "accounts: 5 checked, 1 not verifiable (history swept); transfers: 3 checked "
-        "(sagas not checked), 0 not verifiable; in flight: 4.50 EUR; violations: 5"
+        "(sagas not checked), 0 not verifiable; in flight: 4.50 EUR; catalog: 0 products "
+        "checked; orders: 0 checked, 0 not verifiable (history swept); charged net: 0; "
+        "violations: 5"
     )
 
 

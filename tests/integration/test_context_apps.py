@@ -84,7 +84,10 @@ async def test_a_database_missing_a_context_s_tables_is_refused_with_the_migrate
     await database.connect(Settings(database_url=url), CONTEXTS)
     try:
         await database.check_schema()
-        assert database.schema_probes() == ("inbox", "worker_secret", "accounts", "transfers")
+        assert database.schema_probes() == (
+            *("inbox", "worker_secret", "accounts", "transfers"),
+            *("customers", "products", "orders"),
+        )
     finally:
         await database.close()
 
@@ -103,4 +106,7 @@ async def test_each_context_s_models_match_its_migrations() -> None:
         "worker": ["InboxRow", "OutboxRow", "AuditRow", "WorkerSecret"],
         "accounts": ["AccountRow"],
         "transfers": ["TransferRow"],
+        "customers": ["CustomerRow"],
+        "catalog": ["ProductRow", "ReservationRow"],
+        "orders": ["OrderRow", "OrderLineRow"],
     }

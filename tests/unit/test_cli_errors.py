@@ -462,12 +462,12 @@ ID_RULE = "it must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
     [
         (["accounts", "show", HUGE_ID], f"error: invalid account id {SHORT_HUGE_ID}: {ID_RULE}"),
         (["accounts", "show", "a/b"], f"error: invalid account id 'a/b': {ID_RULE}"),
-        (["sagas", "show", HUGE_ID], f"error: invalid transfer id {SHORT_HUGE_ID}: {ID_RULE}"),
-        (["sagas", "show", "t 1"], f"error: invalid transfer id 't 1': {ID_RULE}"),
+        (["sagas", "show", HUGE_ID], f"error: invalid saga id {SHORT_HUGE_ID}: {ID_RULE}"),
+        (["sagas", "show", "t 1"], f"error: invalid saga id 't 1': {ID_RULE}"),
         *(
             (
                 ["sagas", verb, HUGE_ID, "--reason", "why"],
-                f"error: invalid transfer id {SHORT_HUGE_ID}: {ID_RULE}",
+                f"error: invalid saga id {SHORT_HUGE_ID}: {ID_RULE}",
             )
             for verb in ("retry", "compensate", "resolve")
         ),

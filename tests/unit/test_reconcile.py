@@ -502,6 +502,8 @@ def test_every_context_declares_its_checks_and_the_transfers_context_the_money_o
 
     assert [check.name for check in Contexts([*CONTEXTS.all, other]).checks] == [
         "money",
+        "catalog",
+        "orders",
         "books",
     ]
 

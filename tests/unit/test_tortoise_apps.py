@@ -25,6 +25,10 @@ def test_the_framework_and_each_context_with_tables_are_apps_of_their_own() -> N
             ["worker.contexts.transfers.persistence"],
             "worker.contexts.transfers.migrations",
         ),
+        **{
+            name: ([f"worker.contexts.{name}.persistence"], f"worker.contexts.{name}.migrations")
+            for name in ("customers", "catalog", "orders")
+        },
     }
     assert {app["default_connection"] for app in apps.values()} == {"default"}
 

@@ -1,0 +1,1 @@
+"""Customers: who orders, where their orders go, and which account pays for them."""

@@ -1,0 +1,32 @@
+"""What happens to customers, in the past tense. Published as ``customers.<EventName>``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from domain.shared.model import DomainEvent
+
+#: Fields published under another name. ``name`` cannot be a field: it would hide
+#: ``DomainEvent.name()`` on every instance.
+PUBLISHED_AS = {"aggregate_id": "customer_id", "customer_name": "name"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerEvent(DomainEvent):
+    aggregate_type: ClassVar[str] = "customers"
+
+    def payload(self) -> dict[str, Any]:
+        return {PUBLISHED_AS.get(key, key): value for key, value in super().payload().items()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerRegistered(CustomerEvent):
+    """Addresses as ``Address.as_dict()``: ``line1``, ``line2`` (or None), ``city``,
+    ``postal_code``, ``country``."""
+
+    customer_name: str
+    email: str
+    payment_account_id: str
+    billing_address: dict[str, str | None]
+    shipping_address: dict[str, str | None]

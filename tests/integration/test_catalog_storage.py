@@ -1,0 +1,311 @@
+"""Products and their reservations on SQLite and PostgreSQL, through the real unit of work;
+the catalog's check on hand-made rows; and the ``products`` CLI group.
+
+The catalog context plugs in by its declaration: the tests build their own
+``Contexts`` value (or name it in ``EXTRA_CONTEXTS``) rather than the composition root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from domain.catalog.product import Product, ProductStatus, Reservation
+from domain.shared.errors import ConcurrencyConflict
+from domain.shared.money import Money
+from tests.e2e.harness import run_cli
+from tests.services import create_database, drop_database, pg_url
+from worker.bootstrap import contexts
+from worker.bus.messagebus import MessageBus
+from worker.bus.outcomes import Outcome, Status
+from worker.bus.unit_of_work import MessageContext, UnitOfWork
+from worker.config import Settings
+from worker.context import Contexts
+from worker.contexts.catalog import CONTEXT
+from worker.contexts.catalog.checks import CatalogCheck
+from worker.contexts.catalog.persistence import ProductRow, ReservationRow
+from worker.ops.check.engine import run_checks
+from worker.ops.check.sources import snapshot
+from worker.persistence import database, sql
+from worker.persistence.models import OutboxRow
+from worker.persistence.unit_of_work import TortoiseUnitOfWorkFactory
+
+pytestmark = pytest.mark.integration
+
+WITH_CATALOG = Contexts([CONTEXT])
+uow_factory = TortoiseUnitOfWorkFactory(WITH_CATALOG.aggregates, WITH_CATALOG.read_ports)
+LATER = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+
+
+@pytest.fixture(params=["sqlite", "postgres"], scope="module")
+async def catalog_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[None]:
+    name = f"worker_catalog_{uuid.uuid4().hex[:8]}"
+    if request.param == "sqlite":
+        url = f"sqlite://{tmp_path_factory.mktemp('catalog') / 'catalog.sqlite3'}"
+    else:
+        await asyncio.to_thread(create_database, name)
+        url = pg_url(name)
+    settings = Settings(database_url=url)
+    await database.migrate(settings, WITH_CATALOG)
+    await database.connect(settings, WITH_CATALOG)
+    try:
+        yield
+    finally:
+        await database.close()
+        EXECUTOR_CACHE.clear()
+        if request.param == "postgres":
+            await asyncio.to_thread(drop_database, name)
+
+
+def unit_of_work() -> UnitOfWork:
+    return uow_factory(MessageContext(f"msg-{uuid.uuid4().hex}", "test"))
+
+
+async def commit(uow: UnitOfWork) -> None:
+    await uow.commit(Outcome.accepted(uow.context.message_id))
+
+
+async def stored(sku: str) -> Product:
+    async with unit_of_work() as uow:
+        product = await uow.repository(Product).get(sku)
+    assert product is not None
+    return product
+
+
+def a_sku() -> str:
+    return f"SKU-{uuid.uuid4().hex[:8].upper()}"
+
+
+async def a_reserved_product(now: datetime) -> str:
+    """Ten on hand; o-1 holds 3, o-2 holds 2, and o-3's 4 expired an hour ago."""
+    sku = a_sku()
+    async with unit_of_work() as uow:
+        product = Product.add(sku, "Widget", Money.of("12.5", "EUR"), stock=10)
+        product.reserve("o-3", 4, now - timedelta(hours=2), timedelta(hours=1))
+        product.reserve("o-1", 3, now, timedelta(hours=1))
+        product.reserve("o-2", 2, now, timedelta(hours=1))
+        uow.repository(Product).add(product)
+        await commit(uow)
+    return sku
+
+
+async def test_a_product_loads_back_with_every_reservation(catalog_database: None) -> None:
+    now = datetime.now(UTC)
+    product = await stored(await a_reserved_product(now))
+
+    assert (product.name, product.price, product.status) == (
+        "Widget",
+        Money.of("12.50", "EUR"),
+        ProductStatus.ACTIVE,
+    )
+    assert (product.on_hand, product.version, product.reserved(now)) == (10, 4, 5)
+    assert dict(product.reservations) == {
+        "o-1": Reservation("o-1", 3, now + timedelta(hours=1)),
+        "o-2": Reservation("o-2", 2, now + timedelta(hours=1)),
+        "o-3": Reservation("o-3", 4, now - timedelta(hours=1)),
+    }
+    assert all(r.expires_at.tzinfo is not None for r in product.reservations.values())
+    assert product.created_at is not None  # ProductAdded's time, the clock's
+    assert product.updated_at == now  # the time of its latest event, o-2's reservation
+
+
+async def test_committed_and_released_reservations_leave_no_row(catalog_database: None) -> None:
+    now = datetime.now(UTC)
+    sku = await a_reserved_product(now)
+    async with unit_of_work() as uow:
+        product = await uow.repository(Product).get(sku)
+        assert product is not None
+        product.commit("o-1", 3, now)
+        product.release("o-3", now)
+        await commit(uow)
+
+    product = await stored(sku)
+    assert (product.on_hand, sorted(product.reservations), product.version) == (7, ["o-2"], 6)
+    assert product.updated_at == now
+    assert await ReservationRow.filter(sku=sku).count() == 1
+
+
+async def test_the_version_check_keeps_the_reservations_of_a_stale_copy_out(
+    catalog_database: None,
+) -> None:
+    now = datetime.now(UTC)
+    sku = await a_reserved_product(now)
+    async with unit_of_work() as uow:
+        stale = await uow.repository(Product).get(sku)
+        assert stale is not None
+        db = uow._db  # type: ignore[attr-defined]
+        # Someone else's change, committed since this copy was read.
+        await db.execute_query(
+            sql.dialect_sql(db, "UPDATE products SET version = version + 1 WHERE id = ?"), [sku]
+        )
+        stale.release("o-1", now)
+        with pytest.raises(ConcurrencyConflict):
+            await commit(uow)
+
+    assert sorted((await stored(sku)).reservations) == ["o-1", "o-2", "o-3"]
+
+
+async def test_the_bus_runs_the_catalog_commands_and_their_events_reach_the_outbox(
+    catalog_database: None,
+) -> None:
+    bus = MessageBus(uow_factory, WITH_CATALOG.handlers)
+    sku = a_sku()
+
+    async def send(command_name: str, /, **fields: object) -> Outcome:
+        command = WITH_CATALOG.commands.parse(command_name, fields, internal=True)
+        return await bus.handle(command, MessageContext(uuid.uuid4().hex, command_name))
+
+    fields = {"sku": sku, "name": "Gadget", "price": "700", "currency": "JPY", "stock": 5}
+    assert (await send("AddProduct", **fields)).status is Status.ACCEPTED
+    assert (
+        await send("ReserveStock", sku=sku, order_id="o-9", quantity=5)
+    ).status is Status.ACCEPTED
+    refused = await send("ReserveStock", sku=sku, order_id="o-8", quantity=1)
+    assert refused.error is not None and refused.error.code == "out_of_stock"
+    assert (
+        await send("CommitStock", sku=sku, order_id="o-9", quantity=5)
+    ).status is Status.ACCEPTED
+
+    rows = await OutboxRow.filter(aggregate_id=sku).order_by("aggregate_version")
+    assert [row.event_type for row in rows] == [
+        "catalog.ProductAdded",
+        "catalog.StockReserved",
+        "catalog.StockCommitted",
+    ]
+    assert json.loads(rows[0].payload)["name"] == "Gadget"
+    assert json.loads(rows[2].payload)["on_hand"] == 0
+    assert (await stored(sku)).on_hand == 0
+
+
+async def test_the_check_finds_negative_and_overreserved_stock_in_hand_made_rows(
+    catalog_database: None,
+) -> None:
+    now = datetime.now(UTC)
+    fine, negative, over = a_sku(), a_sku(), a_sku()
+    for sku, on_hand in ((fine, 5), (negative, -3), (over, 4)):
+        await ProductRow.create(
+            id=sku,
+            name="Made by hand",
+            price="1.00",
+            currency="EUR",
+            status="active",
+            on_hand=on_hand,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+    for sku, order_id, quantity, expires_at in (
+        (fine, "o-1", 5, LATER),
+        (fine, "o-2", 9, now - timedelta(minutes=1)),  # expired: holds nothing
+        (over, "o-1", 3, LATER),
+        (over, "o-2", 2, LATER),
+    ):
+        await ReservationRow.create(
+            sku=sku, order_id=order_id, quantity=quantity, expires_at=expires_at
+        )
+
+    report = await run_checks([CatalogCheck(clock=lambda: now)], snapshot, None)
+
+    ours = {fine, negative, over}
+    assert sorted(v.line() for v in report.violations if v.subject in ours) == [
+        f"negative_stock: {negative}: -3 on hand",
+        f"stock_overreserved: {over}: 5 reserved by unexpired reservations, 4 on hand",
+    ]
+    assert report.figures["catalog"]["products"] >= 3  # type: ignore[index]
+
+
+# --- the CLI, in a process of its own ---------------------------------------------------------
+
+
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    env = {"DATABASE_URL": f"sqlite://{tmp_path / 'cli.sqlite3'}"}
+    if "catalog" not in {c.name for c in contexts(extra=()).all}:
+        env["EXTRA_CONTEXTS"] = "worker.contexts.catalog:CONTEXT"
+    return env
+
+
+def seed_by_hand(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO products (id, name, price, currency, status, on_hand, version,"
+            " created_at, updated_at) VALUES ('A-1', 'Anvil', '99.5', 'EUR', 'active', 7, 3,"
+            " '2030-01-01T00:00:00+00:00', '2030-01-01T00:00:00+00:00')"
+        )
+        for order_id, quantity, expires_at in (
+            ("o-1", 2, LATER),
+            ("o-2", 4, datetime(2020, 1, 1, tzinfo=UTC)),
+        ):
+            db.execute(
+                "INSERT INTO product_reservations (sku, order_id, quantity, expires_at)"
+                " VALUES ('A-1', ?, ?, ?)",
+                (order_id, quantity, expires_at.isoformat()),
+            )
+
+
+def test_products_show_and_list_print_the_stock(tmp_path: Path) -> None:
+    env = cli_env(tmp_path)
+    assert run_cli(env, "db", "migrate").returncode == 0
+    seed_by_hand(tmp_path / "cli.sqlite3")
+
+    shown = run_cli(env, "products", "show", "A-1", "--json")
+    listed = run_cli(env, "products", "list", "--json")
+    line = run_cli(env, "products", "show", "A-1")
+
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == {
+        "sku": "A-1",
+        "name": "Anvil",
+        "price": "99.50",
+        "currency": "EUR",
+        "status": "active",
+        "on_hand": 7,
+        "reserved": 2,
+        "available": 5,
+        "version": 3,
+    }
+    assert json.loads(listed.stdout) == [json.loads(shown.stdout)]
+    assert "on hand 7, reserved 2, available 5" in line.stdout
+
+
+def test_products_show_of_an_unknown_sku_exits_1_with_one_line(tmp_path: Path) -> None:
+    env = cli_env(tmp_path)
+    assert run_cli(env, "db", "migrate").returncode == 0
+
+    unknown = run_cli(env, "products", "show", "NOPE")
+    malformed = run_cli(env, "products", "show", "a/b")
+
+    assert (unknown.returncode, unknown.stderr) == (1, "error: no product 'NOPE'\n")
+    assert malformed.returncode == 2
+    assert (
+        malformed.stderr.startswith("error: invalid sku 'a/b'")
+        and malformed.stderr.count("\n") == 1
+    )
+
+
+def test_check_reports_the_catalog_beside_the_other_contexts(tmp_path: Path) -> None:
+    env = cli_env(tmp_path)
+    assert run_cli(env, "db", "migrate").returncode == 0
+    seed_by_hand(tmp_path / "cli.sqlite3")
+
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as db:  # the order that holds the stock
+        db.execute(
+            "INSERT INTO orders (id, customer_id, payment_account_id, currency, status, reason,"
+            " charging, cancel_requested, version, created_at, updated_at) VALUES ('o-1', 'c-1',"
+            " 'acc-1', 'EUR', 'placed', '', 0, 0, 2, '2030-01-01T00:00:00+00:00',"
+            " '2030-01-01T00:00:00+00:00')"
+        )
+
+    done = run_cli(env, "check", "--skip-sagas", "--json")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["catalog"] == {"products": 1, "on_hand": 7, "reserved": 2}

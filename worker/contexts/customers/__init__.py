@@ -1,0 +1,33 @@
+"""Customers: register a customer, with addresses and the account that pays for their orders."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from domain.customers import events
+from worker.context import BoundedContext
+from worker.contexts.customers.handlers import HANDLERS
+from worker.contexts.customers.persistence import CUSTOMERS
+from worker.contexts.customers.published import CustomerDirectory
+
+if TYPE_CHECKING:
+    import typer
+
+
+def _cli() -> typer.Typer:
+    """Imported on demand: the worker itself never needs its CLI."""
+    from worker.contexts.customers.cli import customers_app
+
+    return customers_app
+
+
+CONTEXT = BoundedContext(
+    name="customers",
+    handlers=HANDLERS,
+    aggregates=(CUSTOMERS,),
+    events=(events.CustomerRegistered,),
+    models="worker.contexts.customers.persistence",
+    migrations="worker.contexts.customers.migrations",
+    read_ports={CustomerDirectory: CustomerDirectory},
+    cli=_cli,
+)

@@ -1,0 +1,111 @@
+"""``worker customers``: read the current state of customers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from worker.cli.common import fail, load_settings, open_database, print_json, run_async, valid_id
+from worker.cli.errors import DATABASE_ERRORS, MIGRATE_HINT, database_failure
+from worker.config import Settings
+from worker.contexts.customers.persistence import CustomerRow, customer_to_domain
+from worker.persistence import database
+
+customers_app = typer.Typer(help="Read customers.", no_args_is_help=True)
+
+
+def _time(moment: Any) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def customer_json(row: CustomerRow) -> dict[str, Any]:
+    customer = customer_to_domain(row)
+    return {
+        "customer_id": customer.id,
+        "name": customer.name,
+        "email": customer.email.address,
+        "payment_account_id": customer.payment_account_id,
+        "loyalty_points": customer.loyalty_points,
+        "billing_address": customer.billing_address.as_dict(),
+        "shipping_address": customer.shipping_address.as_dict(),
+        "version": customer.version,
+        "created_at": _time(customer.created_at),
+        "updated_at": _time(customer.updated_at),
+    }
+
+
+async def _query(settings: Settings, customer_id: str | None) -> list[dict[str, Any]]:
+    try:
+        await open_database(settings)
+        query = CustomerRow.all() if customer_id is None else CustomerRow.filter(id=customer_id)
+        return [customer_json(row) for row in await query.order_by("id")]
+    finally:
+        await database.close()
+
+
+def _read(customer_id: str | None) -> list[dict[str, Any]]:
+    """The customers (all, or the one), or one line saying why the database cannot tell."""
+    settings = load_settings()
+    path = settings.sqlite_path
+    # Reading never creates the file (nor its directory), as connecting would.
+    if path is not None and path != ":memory:" and not Path(path).exists():
+        fail(f"the database file {path} does not exist: {MIGRATE_HINT}")
+    try:
+        return run_async(_query(settings, customer_id))
+    except DATABASE_ERRORS as error:
+        raise database_failure(error, settings.database_url) from error
+
+
+def _address(address: dict[str, Any]) -> str:
+    lines = [address["line1"], address["line2"], f"{address['postal_code']} {address['city']}"]
+    return ", ".join([line for line in lines if line] + [address["country"]])
+
+
+def _line(customer: dict[str, Any]) -> str:
+    return (
+        f"{customer['customer_id']:<20} {customer['payment_account_id']:<20} "
+        f"{customer['loyalty_points']:>6} pts  v{customer['version']}  "
+        f"{customer['name']} <{customer['email']}>"
+    )
+
+
+def _details(customer: dict[str, Any]) -> list[str]:
+    return [
+        f"customer         {customer['customer_id']} (v{customer['version']})",
+        f"name             {customer['name']}",
+        f"email            {customer['email']}",
+        f"payment account  {customer['payment_account_id']}",
+        f"loyalty points   {customer['loyalty_points']}",
+        f"billing address  {_address(customer['billing_address'])}",
+        f"shipping address {_address(customer['shipping_address'])}",
+        f"created          {customer['created_at']}",
+        f"updated          {customer['updated_at']}",
+    ]
+
+
+@customers_app.command("show")
+def show(
+    customer_id: str = typer.Argument(..., metavar="CUSTOMER_ID", callback=valid_id("customer")),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show one customer."""
+    found = _read(customer_id)
+    if not found:
+        fail(f"customer {customer_id} does not exist")
+    if as_json:
+        print_json(found[0])
+    else:
+        typer.echo("\n".join(_details(found[0])))
+
+
+@customers_app.command("list")
+def list_customers(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List all customers."""
+    found = _read(None)
+    if as_json:
+        print_json(found)
+    else:
+        for customer in found:
+            typer.echo(_line(customer))

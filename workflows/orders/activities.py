@@ -1,0 +1,168 @@
+"""The order saga's activities: each dispatches its commands through the bus, idempotently."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from workflows.orders.shared import (
+    RESERVATION_EXPIRED,
+    ChargeStep,
+    OrderLine,
+    OrderOutcome,
+    OrderStep,
+    RefundResult,
+    RefundStep,
+    ReleaseStep,
+    StockStep,
+    line_id,
+    release_id,
+    renew_id,
+)
+from workflows.saga.activities import REFUSED, CommandActivities, raise_unless_accepted
+from workflows.saga.types import DispatchResult
+
+
+@dataclass(frozen=True)
+class _Applied:
+    """The message ids of one saga that the inbox holds as accepted."""
+
+    saga: str
+    ids: set[str]
+
+    def step(self, name: str) -> bool:
+        """Whether any attempt of the step ``name`` was applied."""
+        return any(key.startswith(f"{self.saga}/{name}/") for key in self.ids)
+
+
+class OrderActivities(CommandActivities):
+    """Reserve, charge, commit and their undoing, through the bus it is given."""
+
+    async def _line(
+        self, command: str, step: StockStep, line: OrderLine, message_id: str, *, quantity: bool
+    ) -> DispatchResult:
+        fields: dict[str, Any] = {"sku": line.sku, "order_id": step.order_id}
+        if quantity:
+            fields["quantity"] = line.quantity
+        return await self._dispatcher.dispatch(command, fields, message_id, step.correlation_id)
+
+    async def _release(
+        self, step: StockStep, lines: list[OrderLine], id_of: Callable[[str], str]
+    ) -> None:
+        for line in lines:
+            released = await self._line("ReleaseStock", step, line, id_of(line.sku), quantity=False)
+            raise_unless_accepted(released)
+
+    @activity.defn(name="reserve_stock")
+    async def reserve_stock(self, step: StockStep) -> None:
+        """Reserve every line, all or none: a refused line releases those reserved before it."""
+        reserved: list[OrderLine] = []
+        for line in step.lines:
+            result = await self._line(
+                "ReserveStock", step, line, line_id(step.message_id, line.sku), quantity=True
+            )
+            if result.status != "accepted":
+                await self._release_own(step, reserved)
+            raise_unless_accepted(result)
+            reserved.append(line)
+
+    async def _release_own(self, step: StockStep, reserved: list[OrderLine]) -> None:
+        """Release what this attempt reserved: the base drops a refused step's undo."""
+        try:
+            await self._release(step, reserved, lambda sku: release_id(step.message_id, sku))
+        except ApplicationError as error:
+            # Not the step's refusal, or it would end rejected with stock held: retried,
+            # then compensated by release_stock, which an operator sees through.
+            raise RuntimeError(f"releasing the lines reserved: {error.message}") from None
+
+    @activity.defn(name="release_stock")
+    async def release_stock(self, step: ReleaseStep) -> None:
+        """Release every line, once no reservation tried for the order can still land."""
+        skus = [line.sku for line in step.lines]
+        await self._dispatcher.settle(
+            [
+                *(line_id(key, sku) for key in step.reserve_keys for sku in skus),
+                *(renew_id(key, sku) for key in step.commit_keys for sku in skus),
+            ]
+        )
+        await self._release(step, step.lines, lambda sku: line_id(step.message_id, sku))
+
+    @activity.defn(name="start_charge")
+    async def start_charge(self, step: OrderStep) -> None:
+        """Mark the order as being charged; refused (``order_cancelled``) if it was cancelled."""
+        fields = {"order_id": step.order_id}
+        await self._dispatch("StartOrderCharge", fields, step.message_id, step.correlation_id)
+
+    async def _money(self, command: str, step: ChargeStep) -> None:
+        fields = {"account_id": step.account_id, "amount": step.amount, "currency": step.currency}
+        await self._dispatch(command, fields, step.message_id, step.correlation_id)
+
+    @activity.defn(name="charge")
+    async def charge(self, step: ChargeStep) -> None:
+        """Withdraw the order's total from the customer's payment account."""
+        await self._money("Withdraw", step)
+
+    async def _applied(self, key: str, attempts: list[str]) -> _Applied:
+        """What the saga of step ``key`` applied, once ``attempts`` can no longer apply.
+
+        Read from the inbox, because a step whose activity failed may still have
+        committed; the attempts without an outcome are settled first (recorded as
+        superseded), so none of them can commit after the decision.
+        """
+        saga = key.rsplit("/", 2)[0]
+        recorded = await self._dispatcher.recorded_with_prefix(f"{saga}/")
+        settled = await self._dispatcher.settle(attempts)
+        statuses = {**recorded, **settled}
+        return _Applied(saga, {k for k, status in statuses.items() if status == "accepted"})
+
+    @activity.defn(name="refund_charge")
+    async def refund_charge(self, step: RefundStep) -> RefundResult:
+        """Give the charge back, unless nothing was charged, it was refunded, or the order
+        was fulfilled after all (a commit applied every line; only its report was lost)."""
+        commits = [[line_id(key, sku) for sku in step.skus] for key in step.commit_keys]
+        applied = await self._applied(step.message_id, [*step.charge_keys, *chain(*commits)])
+        if applied.step("refund_charge"):
+            return "already_refunded"
+        if any(ids and applied.ids.issuperset(ids) for ids in commits):
+            return "stock_committed"
+        if not applied.step("charge"):
+            return "nothing_charged"
+        await self._money("Deposit", step)
+        return "refunded"
+
+    @activity.defn(name="commit_stock")
+    async def commit_stock(self, step: StockStep) -> None:
+        """Renew every line's reservation, then commit each: all are held before any is taken.
+
+        A renewal refused (the hold lapsed and the stock went to another order)
+        is the refusal ``reservation_expired``, with the catalog's reason.
+        """
+        for line in step.lines:
+            renewed = await self._line(
+                "ReserveStock", step, line, renew_id(step.message_id, line.sku), quantity=True
+            )
+            if renewed.status == "rejected":
+                raise ApplicationError(
+                    f"{RESERVATION_EXPIRED}: {line.sku}: "
+                    f"{renewed.error_code}: {renewed.error_message}",
+                    RESERVATION_EXPIRED,
+                    type=REFUSED,
+                    non_retryable=True,
+                )
+            raise_unless_accepted(renewed)
+        for line in step.lines:
+            committed = await self._line(
+                "CommitStock", step, line, line_id(step.message_id, line.sku), quantity=True
+            )
+            raise_unless_accepted(committed)
+
+    @activity.defn(name="record_order_outcome")
+    async def record_order_outcome(self, step: OrderOutcome) -> None:
+        """Record where the order's saga stands on the order (completed confirms it)."""
+        fields = {"order_id": step.order_id, "state": step.state, "reason": step.reason}
+        await self._dispatch("RecordOrderOutcome", fields, step.message_id, step.correlation_id)
