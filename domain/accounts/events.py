@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from domain.shared.model import DomainEvent
 
@@ -11,10 +12,7 @@ from domain.shared.model import DomainEvent
 @dataclass(frozen=True, kw_only=True)
 class AccountEvent(DomainEvent):
     aggregate_type: ClassVar[str] = "accounts"
-
-    def payload(self) -> dict[str, Any]:
-        fields = super().payload()
-        return {"account_id": fields.pop("aggregate_id"), **fields}
+    published_as: ClassVar[Mapping[str, str]] = {"aggregate_id": "account_id"}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,8 +5,9 @@ Amounts are decimal strings, quantities ints, times ISO-8601 strings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from domain.shared.model import DomainEvent
 
@@ -14,10 +15,7 @@ from domain.shared.model import DomainEvent
 @dataclass(frozen=True, kw_only=True)
 class CatalogEvent(DomainEvent):
     aggregate_type: ClassVar[str] = "catalog"
-
-    def payload(self) -> dict[str, Any]:
-        fields = super().payload()
-        return {"sku": fields.pop("aggregate_id"), **fields}
+    published_as: ClassVar[Mapping[str, str]] = {"aggregate_id": "sku"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,9 +28,7 @@ class ProductAdded(CatalogEvent):
     currency: str
     on_hand: int
 
-    def payload(self) -> dict[str, Any]:
-        fields = super().payload()
-        return {"sku": fields.pop("sku"), "name": fields.pop("product_name"), **fields}
+    published_as = {**CatalogEvent.published_as, "product_name": "name"}
 
 
 @dataclass(frozen=True, kw_only=True)

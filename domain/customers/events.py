@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from domain.shared.model import DomainEvent
-
-#: Fields published under another name. ``name`` cannot be a field: it would hide
-#: ``DomainEvent.name()`` on every instance.
-PUBLISHED_AS = {"aggregate_id": "customer_id", "customer_name": "name"}
 
 
 @dataclass(frozen=True, kw_only=True)
 class CustomerEvent(DomainEvent):
     aggregate_type: ClassVar[str] = "customers"
-
-    def payload(self) -> dict[str, Any]:
-        return {PUBLISHED_AS.get(key, key): value for key, value in super().payload().items()}
+    # ``name`` cannot be a field: it would hide ``DomainEvent.name()`` on every instance.
+    published_as: ClassVar[Mapping[str, str]] = {
+        "aggregate_id": "customer_id",
+        "customer_name": "name",
+    }
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,6 +5,7 @@ Amounts are decimal strings with the currency's minor-unit digits, quantities in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -14,10 +15,7 @@ from domain.shared.model import DomainEvent
 @dataclass(frozen=True, kw_only=True)
 class OrderEvent(DomainEvent):
     aggregate_type: ClassVar[str] = "orders"
-
-    def payload(self) -> dict[str, Any]:
-        fields = super().payload()
-        return {"order_id": fields.pop("aggregate_id"), **fields}
+    published_as: ClassVar[Mapping[str, str]] = {"aggregate_id": "order_id"}
 
 
 @dataclass(frozen=True, kw_only=True)

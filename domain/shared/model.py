@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -47,6 +48,10 @@ class DomainEvent:
     """Something that happened to an aggregate, named in the past tense."""
 
     aggregate_type: ClassVar[str] = ""
+    #: The payload's name for a field, where it is not the field's own: each context
+    #: names the aggregate id (``account_id``), and a field that would hide a method
+    #: (``name``) takes another name in Python.
+    published_as: ClassVar[Mapping[str, str]] = {}
 
     aggregate_id: str
     aggregate_version: int
@@ -65,7 +70,8 @@ class DomainEvent:
     def payload(self) -> dict[str, Any]:
         """The event's own fields, without the envelope (id, version, time)."""
         envelope = {"event_id", "aggregate_version", "occurred_at"}
-        return {k: v for k, v in self.__dict__.items() if k not in envelope}
+        named = self.published_as
+        return {named.get(k, k): v for k, v in self.__dict__.items() if k not in envelope}
 
 
 class AggregateRoot(Entity):

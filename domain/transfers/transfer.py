@@ -8,6 +8,7 @@ what was asked and how it ended.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -44,10 +45,7 @@ FINAL_STATES = frozenset(
 @dataclass(frozen=True, kw_only=True)
 class TransferEvent(DomainEvent):
     aggregate_type: ClassVar[str] = "transfers"
-
-    def payload(self) -> dict[str, object]:
-        fields = super().payload()
-        return {"transfer_id": fields.pop("aggregate_id"), **fields}
+    published_as: ClassVar[Mapping[str, str]] = {"aggregate_id": "transfer_id"}
 
 
 @dataclass(frozen=True, kw_only=True)

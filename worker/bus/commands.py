@@ -80,6 +80,21 @@ class Command(BaseModel):
         raise NotImplementedError
 
 
+def positive_in_its_currency(value: str, info: ValidationInfo) -> str:
+    """A field validator's check: ``value`` is a positive amount that fits the command's
+    ``currency``, which must be declared (and so validated) before the field."""
+    currency = info.data.get("currency")
+    if currency is None:
+        return value  # the currency's own error is reported instead
+    try:
+        money = Money.of(value, currency)
+    except InvalidValue as error:
+        raise ValueError(str(error)) from None
+    if not money.is_positive:
+        raise ValueError(f"{info.field_name} must be positive, got {value}")
+    return value
+
+
 class AmountCommand(Command):
     """A command carrying an amount of money in a currency."""
 
@@ -90,16 +105,7 @@ class AmountCommand(Command):
     @field_validator("amount")
     @classmethod
     def _amount_fits_the_currency(cls, amount: str, info: ValidationInfo) -> str:
-        currency = info.data.get("currency")
-        if currency is None:
-            return amount  # the currency's own error is reported instead
-        try:
-            money = Money.of(amount, currency)
-        except InvalidValue as error:
-            raise ValueError(str(error)) from None
-        if not money.is_positive:
-            raise ValueError(f"amount must be positive, got {amount}")
-        return amount
+        return positive_in_its_currency(amount, info)
 
     @property
     def money(self) -> Money:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -54,10 +55,7 @@ class UnknownAccount(BusinessRuleViolation):
 @dataclass(frozen=True, kw_only=True)
 class TabEvent(DomainEvent):
     aggregate_type: ClassVar[str] = "tabs"
-
-    def payload(self) -> dict[str, Any]:
-        fields = super().payload()
-        return {"tab_id": fields.pop("aggregate_id"), **fields}
+    published_as: ClassVar[Mapping[str, str]] = {"aggregate_id": "tab_id"}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,9 +7,14 @@ from typing import Annotated, ClassVar
 from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from domain.catalog.product import MAX_QUANTITY, NAME_MAX_LENGTH, SKU_PATTERN
-from domain.shared.errors import InvalidValue
 from domain.shared.money import Money
-from worker.bus.commands import Command, CurrencyCode, DecimalString, EntityId
+from worker.bus.commands import (
+    Command,
+    CurrencyCode,
+    DecimalString,
+    EntityId,
+    positive_in_its_currency,
+)
 
 Sku = Annotated[str, StringConstraints(pattern=SKU_PATTERN)]
 #: Units an order may reserve or commit of one product at once (an order line's most).
@@ -36,16 +41,7 @@ class PricedCommand(ProductCommand):
     @field_validator("price")
     @classmethod
     def _price_fits_the_currency(cls, price: str, info: ValidationInfo) -> str:
-        currency = info.data.get("currency")
-        if currency is None:
-            return price  # the currency's own error is reported instead
-        try:
-            money = Money.of(price, currency)
-        except InvalidValue as error:
-            raise ValueError(str(error)) from None
-        if not money.is_positive:
-            raise ValueError(f"price must be positive, got {price}")
-        return price
+        return positive_in_its_currency(price, info)
 
     @property
     def money(self) -> Money:
