@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from temporalio import workflow
 
-from workflows.saga.base import Saga, Undo, WhenFailing
-from workflows.saga.steps import Build
+from workflows.saga.base import Saga
 
 with workflow.unsafe.imports_passed_through():
     from workflows.orders.shared import (
@@ -49,27 +45,6 @@ class OrderSaga(Saga):
         await self.step("start_charge", self._order_step)
         await self.step("charge", self._charge, undo=self._refund)
         await self.step("commit_stock", self._stock, when_failing="ask_operator")
-
-    async def step(
-        self,
-        name: str,
-        build: Build,
-        *,
-        undo: Undo | None = None,
-        when_failing: WhenFailing = "compensate",
-        result_type: type | None = None,
-    ) -> Any:
-        """The base's step; then a cancellation that came while it ran stops the saga.
-
-        A step's activity does not heartbeat, so it never hears of the cancellation
-        and finishes; Temporal then hands its result back and forgets the request.
-        """
-        done = await super().step(
-            name, build, undo=undo, when_failing=when_failing, result_type=result_type
-        )
-        if workflow.cancellation_reason() is not None:
-            raise asyncio.CancelledError()
-        return done
 
     async def _release(self) -> None:
         await self.undo_step("release_stock", self._release_step)
