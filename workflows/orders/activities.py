@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -26,18 +25,6 @@ from workflows.orders.shared import (
 )
 from workflows.saga.activities import REFUSED, CommandActivities, raise_unless_accepted
 from workflows.saga.types import DispatchResult
-
-
-@dataclass(frozen=True)
-class _Applied:
-    """The message ids of one saga that the inbox holds as accepted."""
-
-    saga: str
-    ids: set[str]
-
-    def step(self, name: str) -> bool:
-        """Whether any attempt of the step ``name`` was applied."""
-        return any(key.startswith(f"{self.saga}/{name}/") for key in self.ids)
 
 
 class OrderActivities(CommandActivities):
@@ -107,25 +94,12 @@ class OrderActivities(CommandActivities):
         """Withdraw the order's total from the customer's payment account."""
         await self._money("Withdraw", step)
 
-    async def _applied(self, key: str, attempts: list[str]) -> _Applied:
-        """What the saga of step ``key`` applied, once ``attempts`` can no longer apply.
-
-        Read from the inbox, because a step whose activity failed may still have
-        committed; the attempts without an outcome are settled first (recorded as
-        superseded), so none of them can commit after the decision.
-        """
-        saga = key.rsplit("/", 2)[0]
-        recorded = await self._dispatcher.recorded_with_prefix(f"{saga}/")
-        settled = await self._dispatcher.settle(attempts)
-        statuses = {**recorded, **settled}
-        return _Applied(saga, {k for k, status in statuses.items() if status == "accepted"})
-
     @activity.defn(name="refund_charge")
     async def refund_charge(self, step: RefundStep) -> RefundResult:
         """Give the charge back, unless nothing was charged, it was refunded, or the order
         was fulfilled after all (a commit applied every line; only its report was lost)."""
         commits = [[line_id(key, sku) for sku in step.skus] for key in step.commit_keys]
-        applied = await self._applied(step.message_id, [*step.charge_keys, *chain(*commits)])
+        applied = await self.applied(step.message_id, [*step.charge_keys, *chain(*commits)])
         if applied.step("refund_charge"):
             return "already_refunded"
         if any(ids and applied.ids.issuperset(ids) for ids in commits):

@@ -3,6 +3,7 @@ error types a saga tells apart from the failures Temporal retries."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio.exceptions import ApplicationError
@@ -34,6 +35,18 @@ def raise_unless_accepted(result: DispatchResult) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Applied:
+    """The message ids of one saga run that the inbox holds as accepted."""
+
+    saga: str
+    ids: set[str]
+
+    def step(self, name: str) -> bool:
+        """Whether any attempt of the step ``name`` was applied."""
+        return any(key.startswith(f"{self.saga}/{name}/") for key in self.ids)
+
+
 class CommandActivities:
     """The base of a saga's activity class: it receives the bus and holds no other state.
 
@@ -51,3 +64,17 @@ class CommandActivities:
         """Dispatch one command; a refusal or a malformed command raises (see above)."""
         result = await self._dispatcher.dispatch(command, fields, message_id, correlation_id)
         raise_unless_accepted(result)
+
+    async def applied(self, key: str, attempts: list[str]) -> Applied:
+        """What the saga of step ``key`` applied, once ``attempts`` can no longer apply:
+        what a compensation decides on.
+
+        Read from the inbox, because a step whose activity failed may still have
+        committed; the attempts without an outcome are settled first (recorded as
+        superseded), so none of them can commit after the decision.
+        """
+        saga = key.rsplit("/", 2)[0]
+        recorded = await self._dispatcher.recorded_with_prefix(f"{saga}/")
+        settled = await self._dispatcher.settle(attempts)
+        statuses = {**recorded, **settled}
+        return Applied(saga, {k for k, status in statuses.items() if status == "accepted"})

@@ -8,10 +8,6 @@ from workflows.saga.activities import CommandActivities
 from workflows.transfers.shared import MoneyStep, OutcomeStep, RefundResult, RefundStep
 
 
-def _keys_of(recorded: dict[str, str], prefix: str) -> set[str]:
-    return {key for key in recorded if key.startswith(prefix)}
-
-
 class TransferActivities(CommandActivities):
     """Withdraw, deposit, refund and record the outcome, through the bus it is given."""
 
@@ -37,20 +33,13 @@ class TransferActivities(CommandActivities):
         have committed; and the unapplied attempts are settled (recorded as
         superseded) first, so none of them can commit after the decision.
         """
-        saga = step.message_id.rsplit("/", 2)[0]
-        recorded = await self._dispatcher.recorded_with_prefix(f"{saga}/")
-        if any(
-            key.startswith(f"{saga}/refund/") and status == "accepted"
-            for key, status in recorded.items()
-        ):
+        attempts = [*step.deposit_message_ids, *step.withdrawal_message_ids]
+        applied = await self.applied(step.message_id, attempts)
+        if applied.step("refund"):
             return "refunded"  # an earlier run refunded already
-        settled = await self._dispatcher.settle(
-            [*step.deposit_message_ids, *step.withdrawal_message_ids]
-        )
-        accepted = {key for key, status in {**recorded, **settled}.items() if status == "accepted"}
-        if accepted & {*step.deposit_message_ids, *_keys_of(recorded, f"{saga}/deposit/")}:
+        if applied.step("deposit"):
             return "deposit_applied"
-        if not accepted & {*step.withdrawal_message_ids, *_keys_of(recorded, f"{saga}/withdraw/")}:
+        if not applied.step("withdraw"):
             return "nothing_withdrawn"
         await self._money("Deposit", step)
         return "refunded"
