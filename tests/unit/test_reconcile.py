@@ -504,6 +504,7 @@ def test_every_context_declares_its_checks_and_the_transfers_context_the_money_o
         "money",
         "catalog",
         "orders",
+        "order_sagas",
         "books",
     ]
 

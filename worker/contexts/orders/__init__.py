@@ -11,6 +11,7 @@ from worker.contexts.orders.checks import ORDERS_CHECK
 from worker.contexts.orders.handlers import HANDLERS
 from worker.contexts.orders.persistence import ORDERS
 from worker.contexts.orders.saga import ORDER_SAGA
+from worker.ops.check.liveness import SagaLivenessCheck
 
 if TYPE_CHECKING:
     import typer
@@ -43,7 +44,8 @@ CONTEXT = BoundedContext(
         events.OrderConflicted,
     ),
     sagas=(ORDER_SAGA,),
-    checks=(ORDERS_CHECK,),
+    # A draft asks for no saga yet; any other order short of its end has a live one.
+    checks=(ORDERS_CHECK, SagaLivenessCheck(ORDER_SAGA, before_start=frozenset({"draft"}))),
     models="worker.contexts.orders.persistence",
     migrations="worker.contexts.orders.migrations",
     cli=_cli,

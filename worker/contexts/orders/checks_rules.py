@@ -79,6 +79,7 @@ def charges_by_order(events: Iterable[EventFacts]) -> dict[str, Charges]:
 
 def charge_problem(order: OrderFacts, charges: Charges) -> str | None:
     total = order.total or Decimal(0)
+    shown = money_text(total, order.currency)
     moved = (
         f"charged {money_text(sum(charges.charged, Decimal(0)), order.currency)} in "
         f"{len(charges.charged)} charge(s), refunded "
@@ -88,11 +89,11 @@ def charge_problem(order: OrderFacts, charges: Charges) -> str | None:
         others = ", ".join(sorted(charges.accounts - {order.payment_account_id}))
         return f"money moved on {others}, not on its payment account {order.payment_account_id}"
     if order.status == "confirmed" and (charges.charged != [total] or charges.refunded):
-        return f"{moved}; a confirmed order is charged its total ({total}) exactly once"
+        return f"{moved}; a confirmed order is charged its total ({shown}) exactly once"
     if order.status in UNCHARGED and charges.net != 0:
         return f"{moved}; a {order.status} order keeps no money"
     if order.status in RUNNING and charges.net not in (Decimal(0), total):
-        return f"{moved}; a running order is charged nothing or its total ({total})"
+        return f"{moved}; a running order is charged nothing or its total ({shown})"
     return None
 
 
@@ -140,7 +141,8 @@ def check_orders(
         if problem is not None:
             report.violations.append(Violation("order_charge", order.order_id, problem))
     for order_id in sorted(set(charges) - set(known)):
-        detail = f"{charges[order_id].net} moved by the saga of an order that does not exist"
+        net = charges[order_id].net
+        detail = f"{net:f} moved by the saga of an order that does not exist"
         report.violations.append(Violation("order_charge", order_id, detail))
     for stock in held:
         holder = known.get(stock.order_id)
