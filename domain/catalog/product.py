@@ -7,7 +7,6 @@ stops counting, and is removed when its order's reservation is next touched.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -32,6 +31,7 @@ from domain.catalog.stock import (
     validate_quantity,
 )
 from domain.shared.errors import CurrencyMismatch, InvalidValue
+from domain.shared.ids import SKU_PATTERN, validate_sku
 from domain.shared.model import TimestampedAggregate
 from domain.shared.money import Currency, Money
 
@@ -46,19 +46,12 @@ __all__ = [
     "validate_sku",
 ]
 
-SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,31}$"
 NAME_MAX_LENGTH = 200
 
 
 class ProductStatus(enum.StrEnum):
     ACTIVE = "active"
     DISCONTINUED = "discontinued"
-
-
-def validate_sku(sku: str) -> str:
-    if not isinstance(sku, str) or not re.fullmatch(SKU_PATTERN, sku):
-        raise InvalidValue(f"sku {sku!r} does not match {SKU_PATTERN}")
-    return sku
 
 
 class Product(TimestampedAggregate):

@@ -7,7 +7,7 @@ from typing import Any
 from domain.orders.errors import TooManyUnits
 from domain.orders.pricing import PricedLine
 from domain.shared.errors import InvalidValue
-from domain.shared.ids import validate_id
+from domain.shared.ids import validate_sku
 from domain.shared.model import Entity
 from domain.shared.money import Money
 
@@ -37,7 +37,7 @@ class OrderLineItem(Entity):
         discount: Money | None = None,
         subtotal: Money | None = None,
     ) -> None:
-        self.id = validate_id("sku", sku)  # no "/": it ends the saga's per-line message ids
+        self.id = validate_sku(sku)  # no "/": it ends the saga's per-line message ids
         if not isinstance(unit_price, Money) or unit_price.is_negative:
             raise InvalidValue(f"a unit price is Money, not negative, got {unit_price!r}")
         self.unit_price, self.quantity = unit_price, validate_units(quantity)

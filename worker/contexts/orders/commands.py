@@ -7,11 +7,9 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from domain.orders.order import MAX_UNITS_PER_LINE
+from domain.shared.ids import SKU_PATTERN
 from worker.bus.commands import Command, EntityId
 
-#: What a sku may be. Shared vocabulary with the catalog, kept here because a context
-#: imports no other context's internals (it belongs in ``domain/shared/ids.py``).
-SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,31}$"
 REASON_MAX_LENGTH = 500
 
 Sku = Annotated[str, StringConstraints(pattern=SKU_PATTERN)]
