@@ -409,6 +409,49 @@ def test_send_counts_an_ids_bytes_not_its_characters(
     assert err[0].startswith("error: cannot reach RabbitMQ")
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        ["order_id=o-1", "sku=A-1", "quantity=2"],
+        ["--json", '{"order_id": "o-1", "sku": "A-1", "quantity": 2}'],
+    ],
+    ids=["key=value", "json"],
+)
+def test_send_types_a_key_value_pair_by_the_commands_schema(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fields: list[str]
+) -> None:
+    # quantity=2 is the JSON integer the strict schema asks for: valid, so it goes on to connect.
+    code, err = run_worker(clean_env, capsys, "send", "AddLineItem", *fields)
+
+    assert code == 1
+    assert err[0].startswith("error: cannot reach RabbitMQ")
+
+
+@pytest.mark.parametrize(
+    ("fields", "line"),
+    [
+        (
+            ["order_id=o-1", "sku=A-1", "quantity=two"],
+            "error: schema_validation_failed: AddLineItem: quantity: Input should be a valid "
+            "integer",
+        ),
+        (
+            ["--json", '{"order_id": "o-1", "sku": "A-1", "quantity": "2"}'],
+            "error: schema_validation_failed: AddLineItem: quantity: Input should be a valid "
+            "integer",
+        ),
+    ],
+    ids=["not-a-number", "json-string"],
+)
+def test_send_refuses_a_quantity_that_is_not_an_integer_with_exit_2(
+    clean_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fields: list[str],
+    line: str,
+) -> None:
+    assert run_worker(clean_env, capsys, "send", "AddLineItem", *fields) == (2, [line])
+
+
 @pytest.mark.parametrize("timeout", ["nan", "inf", "1e309", "-inf", "0", "-1"])
 def test_send_refuses_a_timeout_that_is_not_a_finite_positive_number(
     clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], timeout: str
