@@ -15,6 +15,7 @@ from temporalio.common import SearchAttributeKey
 from domain.shared.model import DomainEvent
 from tests.wiring import CONTEXTS
 from worker.bus.message_ids import IdProblem
+from worker.config import Settings
 from worker.context import BoundedContext, ContextConflict, Contexts
 from worker.ops.sagas import view_lines
 from worker.sagas.client import search_attributes
@@ -146,3 +147,25 @@ def test_two_contexts_storing_one_aggregate_are_refused() -> None:
 
     with pytest.raises(ContextConflict, match="aggregate"):
         Contexts(twice)
+
+
+def test_a_saga_runs_on_its_own_task_queue_after_the_prefix_or_on_the_shared_one() -> None:
+    settings = Settings(temporal_task_queue="shared", temporal_task_queue_prefix="eu-")
+
+    assert settings.task_queue_of(CONTEXTS.saga("order")) == "eu-orders"
+    assert settings.task_queue_of(CONTEXTS.saga("transfer")) == "shared"
+    assert settings.task_queue_of(payout(task_queue="payouts")) == "eu-payouts"
+
+
+def test_a_saga_kind_can_be_named_by_its_contexts_name() -> None:
+    assert CONTEXTS.saga("orders") is CONTEXTS.saga("order")
+    assert CONTEXTS.saga("transfers").kind == "transfer"
+    with pytest.raises(KeyError, match="unknown saga kind 'customers'"):
+        CONTEXTS.saga("customers")  # a context without a saga
+
+
+def test_contexts_refuse_two_cli_groups_of_one_name() -> None:
+    products = BoundedContext(name="goods", handlers={}, cli=lambda: None, cli_name="products")  # type: ignore[arg-type,return-value]
+
+    with pytest.raises(ContextConflict, match="CLI group 'products'"):
+        Contexts([*CONTEXTS.all, products])
