@@ -108,13 +108,20 @@ def _line(order: dict[str, Any]) -> str:
     )
 
 
+def _while_placed(order: dict[str, Any]) -> str:
+    """Where a placed order's saga stands; past that, the status says it all."""
+    if order["status"] != "placed":
+        return ""
+    if order["cancel_requested"]:
+        return " (cancellation requested)"
+    return " (charging)" if order["charging"] else ""
+
+
 def _details(order: dict[str, Any]) -> list[str]:
     width = max((len(line["sku"]) for line in order["lines"]), default=0)
     text = [
         f"order     {order['order_id']} (v{order['version']})",
-        f"status    {order['status']}"
-        + (" (charging)" if order["charging"] else "")
-        + (" (cancellation requested)" if order["cancel_requested"] else ""),
+        f"status    {order['status']}{_while_placed(order)}",
         f"customer  {order['customer_id']} (pays from {order['payment_account_id']})",
         f"currency  {order['currency']}",
     ]
