@@ -599,3 +599,17 @@ def test_dlq_edit_says_a_letter_names_no_command_instead_of_unknown_command_none
         "letter 3f9a0c1d2e4b names no command; purge it or re-send it from its source"
     )
     assert raised.value.exit_code == 2
+
+
+def test_a_bad_setting_of_a_context_is_one_line_and_exit_2_before_anything_runs(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.setenv("CATALOG_RESERVATION_HOLD_SECONDS", "0")
+
+    assert run_worker(clean_env, capsys, *DEPOSIT) == (
+        2,
+        [
+            "error: invalid configuration: CATALOG_RESERVATION_HOLD_SECONDS: "
+            "Input should be greater than or equal to 1"
+        ],
+    )

@@ -44,14 +44,29 @@ def fail(message: str, exit_code: int = 1) -> NoReturn:
 
 
 def load_settings() -> Settings:
+    """The worker's settings, and every context's own checked with them: a bad value is
+    one line and exit 2 now, not a failure of the first command that reads it."""
     try:
-        return Settings()
+        settings = Settings()
+        for declared in _context_settings(settings):
+            declared()
+        return settings
     except ValidationError as error:
         problems = "; ".join(
             f"{str(e['loc'][0]).upper()}: {e['msg'].removeprefix('Value error, ')}"
             for e in error.errors()
         )
         fail(f"invalid configuration: {problems}", 2)
+
+
+def _context_settings(settings: Settings) -> list[type[Any]]:
+    from worker.bootstrap import contexts
+
+    try:
+        declared = contexts(settings).all
+    except Exception:  # a context that cannot load: the command run reports it
+        return []
+    return [context.settings for context in declared if context.settings is not None]
 
 
 def debug_enabled() -> bool:

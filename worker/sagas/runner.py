@@ -115,7 +115,8 @@ class SagaRunner:
         await asyncio.gather(*(self._shut_down(w, r) for w, r in others))
         if not stopped.cancelled() and stopped.exception() is not None:
             log.warning("the saga worker stopped (%s); starting it again", stopped.exception())
-        await asyncio.sleep(RETRY_DELAY)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), RETRY_DELAY)
 
     async def _shut_down(self, worker: Worker, running: asyncio.Task[None]) -> None:
         """Let running activities finish for SHUTDOWN_GRACE, then give up on the SDK.

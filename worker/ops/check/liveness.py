@@ -39,9 +39,7 @@ class SagaLivenessCheck:
             f'FROM "{record.table}"'
         )
         _, pending = await db.execute_query(
-            dialect_sql(
-                db, "SELECT aggregate_id FROM outbox WHERE event_type = ? AND sent_at IS NULL"
-            ),
+            dialect_sql(db, UNSENT_STARTS),
             [self.saga.started_by],
         )
         waiting = {str(row["aggregate_id"]) for row in pending}
