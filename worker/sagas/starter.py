@@ -20,6 +20,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from tortoise.context import _current_context as current_tortoise_context
 from tortoise.context import get_current_context
 
 from worker.persistence.models import OutboxRow
@@ -38,16 +39,17 @@ async def _outside_transactions(work: Coroutine[Any, Any, T]) -> T:
 
     On PostgreSQL the relay calls its hooks inside its own transaction (tortoise keeps
     it in a context variable): a unit of work opened there is refused, and a write
-    would be undone with it. A task of an empty context, re-entering the same
-    tortoise context, sees the pool itself.
+    would be undone with it. A task of an empty context, given the same tortoise
+    context, sees the pool itself.
     """
     tortoise = get_current_context()
 
     async def entered() -> T:
-        if tortoise is None:
-            return await work
-        with tortoise:
-            return await work
+        if tortoise is not None:
+            # What `with tortoise:` sets, set in this task's own empty context: entering
+            # the one shared object from concurrent starts would mix up its reset tokens.
+            current_tortoise_context.set(tortoise)
+        return await work
 
     return await asyncio.create_task(entered(), context=contextvars.Context())
 
