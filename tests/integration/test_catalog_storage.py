@@ -1,85 +1,34 @@
 """Products and their reservations on SQLite and PostgreSQL, through the real unit of work;
-the catalog's check on hand-made rows; and the ``products`` CLI group.
-
-The catalog context plugs in by its declaration: the tests build their own
-``Contexts`` value (or name it in ``EXTRA_CONTEXTS``) rather than the composition root.
-"""
+the catalog's check on hand-made rows; and the ``products`` CLI group."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from domain.catalog.product import Product, ProductStatus, Reservation
-from domain.shared.errors import ConcurrencyConflict
 from domain.shared.money import Money
-from tests.e2e.harness import run_cli
-from tests.services import create_database, drop_database, pg_url
-from worker.bootstrap import contexts
+from tests.integration.context_storage import Storage, database_fixture, worker_cli
+from tests.wiring import CONTEXTS
 from worker.bus.messagebus import MessageBus
 from worker.bus.outcomes import Outcome, Status
-from worker.bus.unit_of_work import MessageContext, UnitOfWork
-from worker.config import Settings
-from worker.context import Contexts
-from worker.contexts.catalog import CONTEXT
+from worker.bus.unit_of_work import MessageContext
 from worker.contexts.catalog.checks import CatalogCheck
 from worker.contexts.catalog.persistence import ProductRow, ReservationRow
 from worker.ops.check.engine import run_checks
 from worker.ops.check.sources import snapshot
-from worker.persistence import database, sql
 from worker.persistence.models import OutboxRow
-from worker.persistence.unit_of_work import TortoiseUnitOfWorkFactory
 
 pytestmark = pytest.mark.integration
 
-WITH_CATALOG = Contexts([CONTEXT])
-uow_factory = TortoiseUnitOfWorkFactory(WITH_CATALOG.aggregates, WITH_CATALOG.read_ports)
+storage = Storage(CONTEXTS)
+catalog_database = database_fixture("catalog", CONTEXTS)
 LATER = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
-
-
-@pytest.fixture(params=["sqlite", "postgres"], scope="module")
-async def catalog_database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[None]:
-    name = f"worker_catalog_{uuid.uuid4().hex[:8]}"
-    if request.param == "sqlite":
-        url = f"sqlite://{tmp_path_factory.mktemp('catalog') / 'catalog.sqlite3'}"
-    else:
-        await asyncio.to_thread(create_database, name)
-        url = pg_url(name)
-    settings = Settings(database_url=url)
-    await database.migrate(settings, WITH_CATALOG)
-    await database.connect(settings, WITH_CATALOG)
-    try:
-        yield
-    finally:
-        await database.close()
-        EXECUTOR_CACHE.clear()
-        if request.param == "postgres":
-            await asyncio.to_thread(drop_database, name)
-
-
-def unit_of_work() -> UnitOfWork:
-    return uow_factory(MessageContext(f"msg-{uuid.uuid4().hex}", "test"))
-
-
-async def commit(uow: UnitOfWork) -> None:
-    await uow.commit(Outcome.accepted(uow.context.message_id))
-
-
-async def stored(sku: str) -> Product:
-    async with unit_of_work() as uow:
-        product = await uow.repository(Product).get(sku)
-    assert product is not None
-    return product
 
 
 def a_sku() -> str:
@@ -89,19 +38,19 @@ def a_sku() -> str:
 async def a_reserved_product(now: datetime) -> str:
     """Ten on hand; o-1 holds 3, o-2 holds 2, and o-3's 4 expired an hour ago."""
     sku = a_sku()
-    async with unit_of_work() as uow:
+    async with storage.unit_of_work() as uow:
         product = Product.add(sku, "Widget", Money.of("12.5", "EUR"), stock=10)
         product.reserve("o-3", 4, now - timedelta(hours=2), timedelta(hours=1))
         product.reserve("o-1", 3, now, timedelta(hours=1))
         product.reserve("o-2", 2, now, timedelta(hours=1))
         uow.repository(Product).add(product)
-        await commit(uow)
+        await storage.commit(uow)
     return sku
 
 
-async def test_a_product_loads_back_with_every_reservation(catalog_database: None) -> None:
+async def test_a_product_loads_back_with_every_reservation(catalog_database: str) -> None:
     now = datetime.now(UTC)
-    product = await stored(await a_reserved_product(now))
+    product = await storage.stored(Product, await a_reserved_product(now))
 
     assert (product.name, product.price, product.status) == (
         "Widget",
@@ -119,50 +68,42 @@ async def test_a_product_loads_back_with_every_reservation(catalog_database: Non
     assert product.updated_at == now  # the time of its latest event, o-2's reservation
 
 
-async def test_committed_and_released_reservations_leave_no_row(catalog_database: None) -> None:
+async def test_committed_and_released_reservations_leave_no_row(catalog_database: str) -> None:
     now = datetime.now(UTC)
     sku = await a_reserved_product(now)
-    async with unit_of_work() as uow:
+    async with storage.unit_of_work() as uow:
         product = await uow.repository(Product).get(sku)
         assert product is not None
         product.commit("o-1", 3, now)
         product.release("o-3", now)
-        await commit(uow)
+        await storage.commit(uow)
 
-    product = await stored(sku)
+    product = await storage.stored(Product, sku)
     assert (product.on_hand, sorted(product.reservations), product.version) == (7, ["o-2"], 6)
     assert product.updated_at == now
     assert await ReservationRow.filter(sku=sku).count() == 1
 
 
 async def test_the_version_check_keeps_the_reservations_of_a_stale_copy_out(
-    catalog_database: None,
+    catalog_database: str,
 ) -> None:
     now = datetime.now(UTC)
     sku = await a_reserved_product(now)
-    async with unit_of_work() as uow:
-        stale = await uow.repository(Product).get(sku)
-        assert stale is not None
-        db = uow._db  # type: ignore[attr-defined]
-        # Someone else's change, committed since this copy was read.
-        await db.execute_query(
-            sql.dialect_sql(db, "UPDATE products SET version = version + 1 WHERE id = ?"), [sku]
-        )
-        stale.release("o-1", now)
-        with pytest.raises(ConcurrencyConflict):
-            await commit(uow)
+    await storage.commit_a_stale_copy(
+        Product, sku, "products", lambda stale: stale.release("o-1", now)
+    )
 
-    assert sorted((await stored(sku)).reservations) == ["o-1", "o-2", "o-3"]
+    assert sorted((await storage.stored(Product, sku)).reservations) == ["o-1", "o-2", "o-3"]
 
 
 async def test_the_bus_runs_the_catalog_commands_and_their_events_reach_the_outbox(
-    catalog_database: None,
+    catalog_database: str,
 ) -> None:
-    bus = MessageBus(uow_factory, WITH_CATALOG.handlers)
+    bus = MessageBus(storage.uow_factory, CONTEXTS.handlers)
     sku = a_sku()
 
     async def send(command_name: str, /, **fields: object) -> Outcome:
-        command = WITH_CATALOG.commands.parse(command_name, fields, internal=True)
+        command = CONTEXTS.commands.parse(command_name, fields, internal=True)
         return await bus.handle(command, MessageContext(uuid.uuid4().hex, command_name))
 
     fields = {"sku": sku, "name": "Gadget", "price": "700", "currency": "JPY", "stock": 5}
@@ -184,11 +125,11 @@ async def test_the_bus_runs_the_catalog_commands_and_their_events_reach_the_outb
     ]
     assert json.loads(rows[0].payload)["name"] == "Gadget"
     assert json.loads(rows[2].payload)["on_hand"] == 0
-    assert (await stored(sku)).on_hand == 0
+    assert (await storage.stored(Product, sku)).on_hand == 0
 
 
 async def test_the_check_finds_negative_and_overreserved_stock_in_hand_made_rows(
-    catalog_database: None,
+    catalog_database: str,
 ) -> None:
     now = datetime.now(UTC)
     fine, negative, over = a_sku(), a_sku(), a_sku()
@@ -227,11 +168,8 @@ async def test_the_check_finds_negative_and_overreserved_stock_in_hand_made_rows
 # --- the CLI, in a process of its own ---------------------------------------------------------
 
 
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    env = {"DATABASE_URL": f"sqlite://{tmp_path / 'cli.sqlite3'}"}
-    if "catalog" not in {c.name for c in contexts(extra=()).all}:
-        env["EXTRA_CONTEXTS"] = "worker.contexts.catalog:CONTEXT"
-    return env
+def cli_url(tmp_path: Path) -> str:
+    return f"sqlite://{tmp_path / 'cli.sqlite3'}"
 
 
 def seed_by_hand(path: Path) -> None:
@@ -253,13 +191,13 @@ def seed_by_hand(path: Path) -> None:
 
 
 def test_products_show_and_list_print_the_stock(tmp_path: Path) -> None:
-    env = cli_env(tmp_path)
-    assert run_cli(env, "db", "migrate").returncode == 0
+    url = cli_url(tmp_path)
+    assert worker_cli(url, "db", "migrate").returncode == 0
     seed_by_hand(tmp_path / "cli.sqlite3")
 
-    shown = run_cli(env, "products", "show", "A-1", "--json")
-    listed = run_cli(env, "products", "list", "--json")
-    line = run_cli(env, "products", "show", "A-1")
+    shown = worker_cli(url, "products", "show", "A-1", "--json")
+    listed = worker_cli(url, "products", "list", "--json")
+    line = worker_cli(url, "products", "show", "A-1")
 
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout) == {
@@ -278,11 +216,11 @@ def test_products_show_and_list_print_the_stock(tmp_path: Path) -> None:
 
 
 def test_products_show_of_an_unknown_sku_exits_1_with_one_line(tmp_path: Path) -> None:
-    env = cli_env(tmp_path)
-    assert run_cli(env, "db", "migrate").returncode == 0
+    url = cli_url(tmp_path)
+    assert worker_cli(url, "db", "migrate").returncode == 0
 
-    unknown = run_cli(env, "products", "show", "NOPE")
-    malformed = run_cli(env, "products", "show", "a/b")
+    unknown = worker_cli(url, "products", "show", "NOPE")
+    malformed = worker_cli(url, "products", "show", "a/b")
 
     assert (unknown.returncode, unknown.stderr) == (1, "error: no product 'NOPE'\n")
     assert malformed.returncode == 2
@@ -293,8 +231,8 @@ def test_products_show_of_an_unknown_sku_exits_1_with_one_line(tmp_path: Path) -
 
 
 def test_check_reports_the_catalog_beside_the_other_contexts(tmp_path: Path) -> None:
-    env = cli_env(tmp_path)
-    assert run_cli(env, "db", "migrate").returncode == 0
+    url = cli_url(tmp_path)
+    assert worker_cli(url, "db", "migrate").returncode == 0
     seed_by_hand(tmp_path / "cli.sqlite3")
 
     with sqlite3.connect(tmp_path / "cli.sqlite3") as db:  # the order that holds the stock
@@ -305,7 +243,7 @@ def test_check_reports_the_catalog_beside_the_other_contexts(tmp_path: Path) -> 
             " '2030-01-01T00:00:00+00:00')"
         )
 
-    done = run_cli(env, "check", "--skip-sagas", "--json")
+    done = worker_cli(url, "check", "--skip-sagas", "--json")
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["catalog"] == {"products": 1, "on_hand": 7, "reserved": 2}

@@ -5,64 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from domain.customers.customer import Address, Customer, Email
-from tests.services import create_database, drop_database, pg_url
-from worker.bootstrap import contexts
+from tests.integration.context_storage import Storage, database_fixture, worker_cli
+from tests.wiring import CONTEXTS
 from worker.bus.messagebus import MessageBus
 from worker.bus.outcomes import Outcome, Status
-from worker.bus.unit_of_work import MessageContext, UnitOfWork
-from worker.config import Settings
-from worker.context import Contexts
-from worker.contexts import accounts, customers
+from worker.bus.unit_of_work import MessageContext
 from worker.contexts.accounts.commands import OpenAccount
 from worker.contexts.customers.published import CustomerDirectory
-from worker.persistence import database
 from worker.persistence.models import OutboxRow
-from worker.persistence.unit_of_work import TortoiseUnitOfWorkFactory
 
 pytestmark = pytest.mark.integration
 
-WITH_CUSTOMERS = Contexts([accounts.CONTEXT, customers.CONTEXT])
-uow_factory = TortoiseUnitOfWorkFactory(WITH_CUSTOMERS.aggregates, WITH_CUSTOMERS.read_ports)
-bus = MessageBus(uow_factory, WITH_CUSTOMERS.handlers)
+storage = Storage(CONTEXTS)
+bus = MessageBus(storage.uow_factory, CONTEXTS.handlers)
+customers_database = database_fixture("customers", CONTEXTS)
 
 HOME = Address("Hauptstraße 1", "Berlin", "10115", "DE")
 OFFICE = Address("1 Main Street", "Springfield", "12345", "US", line2="Suite 200")
-
-
-@pytest.fixture(params=["sqlite", "postgres"], scope="module")
-async def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[str]:
-    name = f"worker_customers_{uuid.uuid4().hex[:8]}"
-    if request.param == "sqlite":
-        url = f"sqlite://{tmp_path_factory.mktemp('customers') / 'customers.sqlite3'}"
-    else:
-        await asyncio.to_thread(create_database, name)
-        url = pg_url(name)
-    settings = Settings(database_url=url)
-    await database.migrate(settings, WITH_CUSTOMERS)
-    await database.connect(settings, WITH_CUSTOMERS)
-    try:
-        yield url
-    finally:
-        await database.close()
-        EXECUTOR_CACHE.clear()
-        if request.param == "postgres":
-            await asyncio.to_thread(drop_database, name)
-
-
-def unit_of_work() -> UnitOfWork:
-    return uow_factory(MessageContext(f"msg-{uuid.uuid4().hex}", "test"))
 
 
 async def handle(command: Any) -> Outcome:
@@ -86,7 +51,7 @@ def register(customer_id: str, account_id: str, shipping: Address | None = OFFIC
         "shipping_address": None if shipping is None else shipping.as_dict(),
         "payment_account_id": account_id,
     }
-    return WITH_CUSTOMERS.commands.parse("RegisterCustomer", body)
+    return CONTEXTS.commands.parse("RegisterCustomer", body)
 
 
 async def a_customer(shipping: Address | None = OFFICE) -> tuple[str, str]:
@@ -95,15 +60,10 @@ async def a_customer(shipping: Address | None = OFFICE) -> tuple[str, str]:
     return customer_id, account_id
 
 
-async def stored(customer_id: str) -> Customer | None:
-    async with unit_of_work() as uow:
-        return await uow.repository(Customer).get(customer_id)
-
-
-async def test_a_registered_customer_loads_back_with_every_field(database_url: str) -> None:
+async def test_a_registered_customer_loads_back_with_every_field(customers_database: str) -> None:
     customer_id, account_id = await a_customer()
 
-    customer = await stored(customer_id)
+    customer = await storage.find(Customer, customer_id)
 
     assert customer is not None
     assert (customer.name, customer.email, customer.payment_account_id) == (
@@ -122,7 +82,7 @@ async def test_a_registered_customer_loads_back_with_every_field(database_url: s
 
 
 async def test_the_event_record_holds_customer_registered_with_its_addresses(
-    database_url: str,
+    customers_database: str,
 ) -> None:
     customer_id, account_id = await a_customer(shipping=None)
 
@@ -140,7 +100,7 @@ async def test_the_event_record_holds_customer_registered_with_its_addresses(
     }
 
 
-async def test_a_payment_account_is_looked_up_in_the_same_database(database_url: str) -> None:
+async def test_a_payment_account_is_looked_up_in_the_same_database(customers_database: str) -> None:
     customer_id = f"cust-{uuid.uuid4().hex[:8]}"
 
     outcome = await handle(register(customer_id, "no-such-account"))
@@ -149,10 +109,10 @@ async def test_a_payment_account_is_looked_up_in_the_same_database(database_url:
         Status.REJECTED,
         "account_not_found",
     )
-    assert await stored(customer_id) is None
+    assert await storage.find(Customer, customer_id) is None
 
 
-async def test_registering_a_customer_twice_is_rejected(database_url: str) -> None:
+async def test_registering_a_customer_twice_is_rejected(customers_database: str) -> None:
     customer_id, account_id = await a_customer()
 
     again = await handle(register(customer_id, account_id))
@@ -163,10 +123,10 @@ async def test_registering_a_customer_twice_is_rejected(database_url: str) -> No
     )
 
 
-async def test_other_contexts_read_a_customers_payment_account(database_url: str) -> None:
+async def test_other_contexts_read_a_customers_payment_account(customers_database: str) -> None:
     customer_id, account_id = await a_customer()
 
-    async with unit_of_work() as uow:
+    async with storage.unit_of_work() as uow:
         directory = uow.read_port(CustomerDirectory)
         assert await directory.payment_account_of(customer_id) == account_id
         assert await directory.payment_account_of("nobody") is None
@@ -175,30 +135,15 @@ async def test_other_contexts_read_a_customers_payment_account(database_url: str
 # --- the CLI, run as ``python -m worker`` against the same database ----------------------
 
 
-async def worker_cli(database_url: str, *argv: str) -> tuple[int, str, str]:
-    env = {**os.environ, "DATABASE_URL": database_url}
-    env.pop("EXTRA_CONTEXTS", None)
-    if "customers" not in {context.name for context in contexts(extra=()).all}:
-        # Until the composition root lists the context, the CLI loads it as an extra one.
-        env["EXTRA_CONTEXTS"] = "worker.contexts.customers:CONTEXT"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "worker",
-        *argv,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+async def cli(database_url: str, *argv: str) -> tuple[int, str, str]:
+    done = await asyncio.to_thread(worker_cli, database_url, *argv)
+    return done.returncode, done.stdout, done.stderr
 
 
-async def test_customers_show_prints_the_customer_as_json(database_url: str) -> None:
+async def test_customers_show_prints_the_customer_as_json(customers_database: str) -> None:
     customer_id, account_id = await a_customer()
 
-    code, out, _ = await worker_cli(database_url, "customers", "show", customer_id, "--json")
+    code, out, _ = await cli(customers_database, "customers", "show", customer_id, "--json")
 
     assert code == 0
     shown = json.loads(out)
@@ -215,26 +160,26 @@ async def test_customers_show_prints_the_customer_as_json(database_url: str) -> 
     assert shown["created_at"] == shown["updated_at"] is not None
 
 
-async def test_customers_show_and_list_print_readable_lines(database_url: str) -> None:
+async def test_customers_show_and_list_print_readable_lines(customers_database: str) -> None:
     customer_id, account_id = await a_customer()
 
-    code, out, _ = await worker_cli(database_url, "customers", "show", customer_id)
+    code, out, _ = await cli(customers_database, "customers", "show", customer_id)
     assert code == 0
     assert "Hauptstraße 1, 10115 Berlin, DE" in out
     assert "1 Main Street, Suite 200, 12345 Springfield, US" in out
 
-    code, out, _ = await worker_cli(database_url, "customers", "list")
+    code, out, _ = await cli(customers_database, "customers", "list")
     assert code == 0
     [line] = [line for line in out.splitlines() if line.startswith(customer_id)]
     assert account_id in line and "Ann Exämple <ann@example.com>" in line
 
-    code, out, _ = await worker_cli(database_url, "customers", "list", "--json")
+    code, out, _ = await cli(customers_database, "customers", "list", "--json")
     assert customer_id in [customer["customer_id"] for customer in json.loads(out)]
 
 
 async def test_customers_show_of_an_unknown_customer_says_so_in_one_line(
-    database_url: str,
+    customers_database: str,
 ) -> None:
-    code, out, err = await worker_cli(database_url, "customers", "show", "nobody")
+    code, out, err = await cli(customers_database, "customers", "show", "nobody")
 
     assert (code, out, err.splitlines()) == (1, "", ["error: customer nobody does not exist"])

@@ -5,83 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from tortoise import Tortoise
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from domain.orders.order import Order, OrderStatus
 from domain.orders.pricing import Pricing
-from domain.shared.errors import ConcurrencyConflict
-from domain.shared.money import Money
-from tests.services import create_database, drop_database, pg_url
-from worker.bootstrap import contexts
-from worker.bus.outcomes import Outcome
-from worker.bus.unit_of_work import MessageContext, UnitOfWork
+from tests.integration.context_storage import Storage, database_fixture, eur, worker_cli
+from tests.wiring import CONTEXTS
 from worker.config import Settings
 from worker.context import Contexts
 from worker.contexts import orders
 from worker.contexts.orders.persistence import OrderLineRow
 from worker.persistence import database, sql
-from worker.persistence.unit_of_work import TortoiseUnitOfWorkFactory
 
 pytestmark = pytest.mark.integration
 
-# The composition root does not list the orders context yet: the test lists it alone.
-WITH_ORDERS = Contexts([orders.CONTEXT])
-uow_factory = TortoiseUnitOfWorkFactory(WITH_ORDERS.aggregates, WITH_ORDERS.read_ports)
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(params=["sqlite", "postgres"], scope="module")
-async def orders_database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[str]:
-    """The database's URL, migrated and connected."""
-    name = f"worker_orders_{uuid.uuid4().hex[:8]}"
-    if request.param == "sqlite":
-        url = f"sqlite://{tmp_path_factory.mktemp('orders') / 'orders.sqlite3'}"
-    else:
-        await asyncio.to_thread(create_database, name)
-        url = pg_url(name)
-    settings = Settings(database_url=url)
-    await database.migrate(settings, WITH_ORDERS)
-    await database.connect(settings, WITH_ORDERS)
-    try:
-        yield url
-    finally:
-        await database.close()
-        EXECUTOR_CACHE.clear()
-        if request.param == "postgres":
-            await asyncio.to_thread(drop_database, name)
-
-
-def unit_of_work() -> UnitOfWork:
-    return uow_factory(MessageContext(f"msg-{uuid.uuid4().hex}", "test"))
-
-
-async def commit(uow: UnitOfWork) -> None:
-    await uow.commit(Outcome.accepted(uow.context.message_id))
-
-
-def eur(amount: str) -> Money:
-    return Money.of(amount, "EUR")
-
-
-async def stored_order(order_id: str) -> Order:
-    async with unit_of_work() as uow:
-        order = await uow.repository(Order).get(order_id)
-    assert order is not None
-    return order
+storage = Storage(CONTEXTS)
+orders_database = database_fixture("orders", CONTEXTS)
 
 
 def lines_of(order: Order) -> list[tuple[str, int, str, str, str]]:
@@ -99,27 +45,27 @@ def lines_of(order: Order) -> list[tuple[str, int, str, str, str]]:
 
 async def a_draft(*lines: tuple[str, int, str]) -> str:
     order_id = f"o-{uuid.uuid4().hex[:8]}"
-    async with unit_of_work() as uow:
+    async with storage.unit_of_work() as uow:
         order = Order.create(order_id, "alice", "alice-eur", "EUR")
         for sku, quantity, price in lines:
             order.add_line(sku, quantity, eur(price))
         uow.repository(Order).add(order)
-        await commit(uow)
+        await storage.commit(uow)
     return order_id
 
 
 async def change(order_id: str, *changes: Any) -> None:
-    async with unit_of_work() as uow:
+    async with storage.unit_of_work() as uow:
         order = await uow.repository(Order).get(order_id)
         assert order is not None
         for method, *arguments in changes:
             getattr(order, method)(*arguments)
-        await commit(uow)
+        await storage.commit(uow)
 
 
 async def saga_record(order_id: str) -> tuple[str, str]:
     """What the saga machinery reads of an order: its ``status`` and ``reason`` columns."""
-    async with unit_of_work() as uow:
+    async with storage.unit_of_work() as uow:
         db = uow._db  # type: ignore[attr-defined]
         query = sql.dialect_sql(db, "SELECT status, reason FROM orders WHERE id = ?")
         _, rows = await db.execute_query(query, [order_id])
@@ -132,7 +78,7 @@ async def test_a_placed_order_loads_back_with_its_priced_lines_in_order(
     order_id = await a_draft(("TEA-7", 1, "4.50"), ("MUG-1", 10, "2.00"), ("PEN-3", 50, "0.99"))
     await change(order_id, ("place", Pricing()))
 
-    order = await stored_order(order_id)
+    order = await storage.stored(Order, order_id)
     assert lines_of(order) == [
         ("TEA-7", 1, "4.50", "0.00", "4.50"),
         ("MUG-1", 10, "2.00", "1.00", "19.00"),
@@ -157,7 +103,7 @@ async def test_a_placed_order_loads_back_with_its_priced_lines_in_order(
 async def test_a_draft_has_no_total_until_it_is_placed(orders_database: str) -> None:
     order_id = await a_draft(("MUG-1", 2, "2.00"))
 
-    order = await stored_order(order_id)
+    order = await storage.stored(Order, order_id)
     assert order.total is None
     assert lines_of(order) == [("MUG-1", 2, "2.00", "0.00", "4.00")]
 
@@ -168,7 +114,7 @@ async def test_changed_and_removed_lines_are_rewritten_with_the_order(
     order_id = await a_draft(("MUG-1", 1, "2.00"), ("TEA-7", 1, "4.50"), ("PEN-3", 1, "0.99"))
     await change(order_id, ("remove_line", "MUG-1"), ("update_line", "PEN-3", 12))
 
-    order = await stored_order(order_id)
+    order = await storage.stored(Order, order_id)
     assert [(sku, quantity) for sku, quantity, *_ in lines_of(order)] == [
         ("TEA-7", 1),
         ("PEN-3", 12),
@@ -185,9 +131,9 @@ async def test_the_cancellation_request_the_charge_mark_and_the_outcome_are_stor
     charging = await a_draft(("MUG-1", 1, "2.00"))
     await change(charging, ("place", Pricing()), ("start_charge",))
 
-    requested = await stored_order(cancelled)
+    requested = await storage.stored(Order, cancelled)
     assert (requested.cancel_requested, requested.reason) == (True, "changed my mind")
-    assert (await stored_order(charging)).charging is True
+    assert (await storage.stored(Order, charging)).charging is True
 
     await change(cancelled, ("end", "compensated", "stock released"))
     assert await saga_record(cancelled) == ("cancelled", "changed my mind")
@@ -197,29 +143,17 @@ async def test_the_cancellation_request_the_charge_mark_and_the_outcome_are_stor
 
 async def test_a_stale_copy_writes_none_of_its_lines(orders_database: str) -> None:
     order_id = await a_draft(("MUG-1", 1, "2.00"), ("TEA-7", 1, "4.50"))
-    async with unit_of_work() as uow:
-        stale = await uow.repository(Order).get(order_id)
-        assert stale is not None
-        db = uow._db  # type: ignore[attr-defined]
-        # Someone else's change, committed since this copy was read.
-        await db.execute_query(
-            sql.dialect_sql(db, "UPDATE orders SET version = version + 1 WHERE id = ?"),
-            [order_id],
-        )
-        stale.remove_line("MUG-1")
-        with pytest.raises(ConcurrencyConflict):
-            await commit(uow)
+    await storage.commit_a_stale_copy(
+        Order, order_id, "orders", lambda stale: stale.remove_line("MUG-1")
+    )
 
-    assert [sku for sku, *_ in lines_of(await stored_order(order_id))] == ["MUG-1", "TEA-7"]
+    order = await storage.stored(Order, order_id)
+    assert [sku for sku, *_ in lines_of(order)] == ["MUG-1", "TEA-7"]
 
 
 def orders_cli(url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
     """``python -m worker orders ...`` on the database at ``url``, as a user runs it."""
-    listed = any(context.name == "orders" for context in contexts(extra=()).all)
-    extra = "" if listed else "worker.contexts.orders:CONTEXT"
-    env = {**os.environ, "DATABASE_URL": url, "EXTRA_CONTEXTS": extra}
-    command = [sys.executable, "-m", "worker", "orders", *arguments]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    return worker_cli(url, "orders", *arguments)
 
 
 async def test_the_cli_shows_an_order_with_its_lines_prices_and_total(
@@ -269,7 +203,8 @@ async def test_the_cli_refuses_an_unknown_order_and_an_unknown_status_in_one_lin
 
 
 async def test_the_orders_models_match_its_migrations() -> None:
-    config = database.tortoise_config(Settings(database_url="sqlite://:memory:"), WITH_ORDERS)
+    alone = Contexts([orders.CONTEXT])  # its own models and migrations, no other context's
+    config = database.tortoise_config(Settings(database_url="sqlite://:memory:"), alone)
     await Tortoise.init(config=config, init_connections=False)
     try:
         assert Tortoise.apps is not None

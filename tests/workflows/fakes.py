@@ -3,7 +3,8 @@
 It mimics what the saga relies on in the real bus: an inbox that applies each
 message id once and repeats its recorded outcome, business refusals
 (``insufficient_funds``, ``account_closed``), and transient failures that
-Temporal retries.
+Temporal retries. Its faults, refusals and inbox serve the order saga's shop too
+(``order_fakes.py``).
 """
 
 from __future__ import annotations
@@ -20,16 +21,20 @@ from workflows.saga.types import DispatchResult
 ACCEPTED = DispatchResult(status="accepted")
 
 
+def refusal(code: str, message: str) -> DispatchResult:
+    return DispatchResult(status="rejected", error_code=code, error_message=message)
+
+
 @dataclass
 class Fault:
-    """Make ``command`` (on ``account_id``, if given) raise ``RuntimeError``.
+    """Make ``command`` (on ``subject``, if given: an account, a sku) raise ``RuntimeError``.
 
     ``times=None`` fails forever. ``after_apply`` commits the command first and
     then fails, like a reply lost after the transaction committed.
     """
 
     command: str
-    account_id: str | None = None
+    subject: str | None = None
     times: int | None = None
     after_apply: bool = False
     #: Raise a non-retryable ``ApplicationError`` (not a refusal) instead: it stands for
@@ -37,12 +42,12 @@ class Fault:
     exhausted: bool = False
     raised: int = 0
 
-    def matches(self, command: str, fields: dict[str, Any]) -> bool:
-        if command != self.command:
-            return False
-        if self.account_id is not None and fields.get("account_id") != self.account_id:
-            return False
-        return self.times is None or self.raised < self.times
+    def matches(self, command: str, subject: str | None) -> bool:
+        return (
+            command == self.command
+            and self.subject in (None, subject)
+            and (self.times is None or self.raised < self.times)
+        )
 
     def fire(self, message_id: str) -> None:
         self.raised += 1
@@ -52,8 +57,28 @@ class Fault:
         raise RuntimeError(message)
 
 
+class Inbox:
+    """The idempotent inbox a fake keeps (each message id applied once, its outcome
+    repeated after), and what it answers besides ``dispatch``."""
+
+    inbox: dict[str, DispatchResult]
+    #: (command, subject, message_id) of every call, failed ones too.
+    calls: list[tuple[str, str, str]]
+
+    def commands(self, command: str) -> list[tuple[str, str, str]]:
+        return [call for call in self.calls if call[0] == command]
+
+    async def settle(self, message_ids: list[str]) -> dict[str, str]:
+        for message_id in message_ids:
+            self.inbox.setdefault(message_id, refusal("superseded", "late"))
+        return {message_id: self.inbox[message_id].status for message_id in message_ids}
+
+    async def recorded_with_prefix(self, prefix: str) -> dict[str, str]:
+        return {k: v.status for k, v in self.inbox.items() if k.startswith(prefix)}
+
+
 @dataclass
-class FakeDispatcher:
+class FakeDispatcher(Inbox):
     """An in-memory ledger of balances behind an idempotent inbox."""
 
     balances: dict[str, Decimal] = field(default_factory=dict)
@@ -105,9 +130,6 @@ class FakeDispatcher:
     def balance(self, account_id: str) -> Decimal:
         return self.balances[account_id]
 
-    def commands(self, command: str) -> list[tuple[str, str, str]]:
-        return [call for call in self.calls if call[0] == command]
-
     # --- CommandDispatcher -----------------------------------------------------------
 
     async def dispatch(
@@ -118,7 +140,8 @@ class FakeDispatcher:
         if (command, subject) in self.gates:
             self.gate_reached[command, subject].set()
             await self.gates[command, subject].wait()
-        fault = next((f for f in self.faults if f.matches(command, fields)), None)
+        account_id = fields.get("account_id")
+        fault = next((f for f in self.faults if f.matches(command, account_id)), None)
         if fault is not None and not fault.after_apply:
             fault.fire(message_id)
         if message_id in self.inbox:
@@ -129,17 +152,6 @@ class FakeDispatcher:
         if fault is not None:
             fault.fire(message_id)
         return result
-
-    async def settle(self, message_ids: list[str]) -> dict[str, str]:
-        for message_id in message_ids:
-            self.inbox.setdefault(
-                message_id,
-                DispatchResult(status="rejected", error_code="superseded", error_message="late"),
-            )
-        return {message_id: self.inbox[message_id].status for message_id in message_ids}
-
-    async def recorded_with_prefix(self, prefix: str) -> dict[str, str]:
-        return {k: v.status for k, v in self.inbox.items() if k.startswith(prefix)}
 
     # --- the "domain" ----------------------------------------------------------------
 
@@ -165,7 +177,3 @@ class FakeDispatcher:
             self.balances[account] += amount
             return ACCEPTED
         return DispatchResult(status="invalid", error_code="unknown_command", error_message=command)
-
-
-def refusal(code: str, message: str) -> DispatchResult:
-    return DispatchResult(status="rejected", error_code=code, error_message=message)

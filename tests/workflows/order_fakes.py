@@ -2,7 +2,7 @@
 
 Stock with reservations that can lapse, accounts, and orders that decide the
 race between their saga's charge and a cancellation, like the catalog, accounts
-and orders contexts do. Faults and gates as in ``fakes.py``.
+and orders contexts do. Its faults, refusals and inbox are those of ``fakes.py``.
 """
 
 from __future__ import annotations
@@ -13,15 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from temporalio.exceptions import ApplicationError
-
+from tests.workflows.fakes import ACCEPTED, Fault, Inbox, refusal
 from workflows.saga.types import DispatchResult
-
-ACCEPTED = DispatchResult(status="accepted")
-
-
-def refusal(code: str, message: str) -> DispatchResult:
-    return DispatchResult(status="rejected", error_code=code, error_message=message)
 
 
 @dataclass
@@ -61,37 +54,7 @@ class Order:
 
 
 @dataclass
-class Fault:
-    """Make ``command`` (on ``subject``: a sku or an account, if given) fail.
-
-    ``exhausted`` raises a non-retryable error that is no refusal: a step out of
-    retries, without the real backoff. ``after_apply`` applies it first.
-    """
-
-    command: str
-    subject: str | None = None
-    times: int | None = None
-    exhausted: bool = False
-    after_apply: bool = False
-    raised: int = 0
-
-    def matches(self, command: str, subject: str) -> bool:
-        return (
-            command == self.command
-            and self.subject in (None, subject)
-            and (self.times is None or self.raised < self.times)
-        )
-
-    def fire(self, message_id: str) -> None:
-        self.raised += 1
-        message = f"transient failure #{self.raised} of {self.command} ({message_id})"
-        if self.exhausted:
-            raise ApplicationError(message, type="Unavailable", non_retryable=True)
-        raise RuntimeError(message)
-
-
-@dataclass
-class Shop:
+class Shop(Inbox):
     products: dict[str, Product]
     balances: dict[str, Decimal]
     frozen: set[str] = field(default_factory=set)
@@ -137,9 +100,6 @@ class Shop:
 
     # --- what tests look at ------------------------------------------------------------
 
-    def commands(self, command: str) -> list[tuple[str, str, str]]:
-        return [call for call in self.calls if call[0] == command]
-
     def held(self, sku: str) -> dict[str, int]:
         holds = self.products[sku].holds.items()
         return {order: hold.quantity for order, hold in holds if not hold.lapsed}
@@ -167,14 +127,6 @@ class Shop:
         if fault is not None:
             fault.fire(message_id)
         return self.inbox[message_id]
-
-    async def settle(self, message_ids: list[str]) -> dict[str, str]:
-        for message_id in message_ids:
-            self.inbox.setdefault(message_id, refusal("superseded", "late"))
-        return {message_id: self.inbox[message_id].status for message_id in message_ids}
-
-    async def recorded_with_prefix(self, prefix: str) -> dict[str, str]:
-        return {k: v.status for k, v in self.inbox.items() if k.startswith(prefix)}
 
     # --- the "domain" ------------------------------------------------------------------
 

@@ -15,13 +15,14 @@ import asyncio
 import logging
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowHistory
+from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from tests.workflows.fakes import FakeDispatcher
@@ -145,7 +146,7 @@ SCENARIOS: dict[str, tuple[Callable[[], FakeDispatcher], str, Drive]] = {
 }
 
 
-async def record(client: Client, name: str) -> Path:
+async def record(client: Client, name: str) -> WorkflowHistory:
     make_bus, source, drive = SCENARIOS[name]
     fake = make_bus()
     transfer = TransferInput(
@@ -161,19 +162,22 @@ async def record(client: Client, name: str) -> Path:
         handle = await start(client, transfer, queue)
         assert handle.id == replay_workflow_id(name)
         await asyncio.wait_for(drive(handle, fake), WAIT)
-        history = await handle.fetch_history()
-    path = HISTORIES / f"{name}.json"
-    path.write_text(history.to_json() + "\n")
-    return path
+        return await handle.fetch_history()
 
 
-async def main(names: list[str]) -> None:
-    # The refusals and failures below are on purpose: keep their tracebacks out.
+async def record_all(
+    names: Iterable[str],
+    record: Callable[[Client, str], Awaitable[WorkflowHistory]],
+    histories: Path,
+    search_attributes: Sequence[SearchAttributeKey[Any]],
+) -> None:
+    """Start a dev server of its own, on free ports, and write the history ``record`` makes
+    of each of ``names`` to ``histories/<name>.json``."""
+    # The refusals and failures the scenarios make are on purpose: keep their tracebacks out.
     logging.getLogger("temporalio.activity").setLevel(logging.ERROR)
-    HISTORIES.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         server = DevServer(
-            search_attributes=SEARCH_ATTRIBUTES,
+            search_attributes=search_attributes,
             port=free_port(),
             ui_port=None,
             db_file=Path(folder) / "temporal.sqlite",
@@ -185,10 +189,22 @@ async def main(names: list[str]) -> None:
                 data_converter=pydantic_data_converter,
                 identity="record-histories",  # not this machine's name
             )
-            for name in names or SCENARIOS:
-                print("recorded", (await record(client, name)).relative_to(Path.cwd()))
+            for name in names:
+                path = write_history(histories, name, await record(client, name))
+                print("recorded", path.relative_to(Path.cwd()))
         finally:
             server.stop()
+
+
+def write_history(histories: Path, name: str, history: WorkflowHistory) -> Path:
+    histories.mkdir(parents=True, exist_ok=True)
+    path = histories / f"{name}.json"
+    path.write_text(history.to_json() + "\n")
+    return path
+
+
+async def main(names: list[str]) -> None:
+    await record_all(names or SCENARIOS, record, HISTORIES, SEARCH_ATTRIBUTES)
 
 
 if __name__ == "__main__":

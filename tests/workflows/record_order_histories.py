@@ -2,18 +2,16 @@
 
     python -m tests.workflows.record_order_histories [NAME...]
 
-Like ``record_histories`` (the transfer saga's): starts its own dev server, runs each
-scenario below (or those named) against the in-memory shop, and writes its history to
-``tests/workflows/histories/orders/<name>.json``. Commit the files; a change to the
-saga records new scenarios and leaves the old files as they are.
+Like ``record_histories`` (the transfer saga's), by its ``record_all``: starts its own
+dev server, runs each scenario below (or those named) against the in-memory shop, and
+writes its history to ``tests/workflows/histories/orders/<name>.json``. Commit the files;
+a change to the saga records new scenarios and leaves the old files as they are.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from tests.workflows.order_fakes import Hold, Shop
+from tests.workflows.record_histories import record_all
 from tests.workflows.support import WAIT, result, wait_for_state
 from worker.contexts.orders.saga import ORDER_SAGA
-from worker.sagas.devserver import DevServer, free_port
 from worker.sagas.registration import build_worker
 from worker.sagas.starter import start_saga
 from workflows.orders.shared import ORDER_ID, OrderInput, OrderLine, workflow_id
@@ -149,7 +146,7 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-async def record(client: Client, name: str) -> Path:
+async def record(client: Client, name: str) -> WorkflowHistory:
     scenario, order = SCENARIOS[name], order_of(name)
     fake = scenario.shop(order.order_id)
     queue = f"record-{name}"
@@ -158,34 +155,11 @@ async def record(client: Client, name: str) -> Path:
         await start_saga(client, order, queue, saga=ORDER_SAGA)
         handle = client.get_workflow_handle(workflow_id(order.order_id))
         await asyncio.wait_for(scenario.drive(handle, fake), WAIT)
-        history = await handle.fetch_history()
-    path = HISTORIES / f"{name}.json"
-    path.write_text(history.to_json() + "\n")
-    return path
+        return await handle.fetch_history()
 
 
 async def main(names: list[str]) -> None:
-    # The refusals and failures below are on purpose: keep their tracebacks out.
-    logging.getLogger("temporalio.activity").setLevel(logging.ERROR)
-    HISTORIES.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder:
-        server = DevServer(
-            search_attributes=(SAGA_STATE, ORDER_ID),
-            port=free_port(),
-            ui_port=None,
-            db_file=Path(folder) / "temporal.sqlite",
-            extra_ports=(free_port(), free_port()),
-        ).start()
-        try:
-            client = await Client.connect(
-                server.address,
-                data_converter=pydantic_data_converter,
-                identity="record-histories",  # not this machine's name
-            )
-            for name in names or SCENARIOS:
-                print("recorded", (await record(client, name)).relative_to(Path.cwd()))
-        finally:
-            server.stop()
+    await record_all(names or SCENARIOS, record, HISTORIES, (SAGA_STATE, ORDER_ID))
 
 
 if __name__ == "__main__":
