@@ -76,6 +76,7 @@ class Environment:
             "TEMPORAL_ADDRESS": self.temporal_address,
             # Its own task queue: a saga of another scenario never runs on this database.
             "TEMPORAL_TASK_QUEUE": f"faults-{self.name}",
+            "TEMPORAL_TASK_QUEUE_PREFIX": f"faults-{self.name}-",
             **self.settings,
             **extra,
         }

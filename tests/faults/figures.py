@@ -36,6 +36,12 @@ class Figures:
     valid_dead: int | None = None
     connections_lost: int | None = None
     slowest_settle: float | None = None
+    #: The orders scenario (None elsewhere): orders placed, and how many ended each way.
+    orders_placed: int | None = None
+    confirmed: int | None = None
+    orders_rejected: int | None = None
+    cancelled: int | None = None
+    needs_operator: int | None = None
 
     @classmethod
     def of(
@@ -89,6 +95,11 @@ HEADERS = {
     "valid_dead": "valid in DLQ",
     "connections_lost": "conn lost",
     "slowest_settle": "slowest bad s",
+    "orders_placed": "orders",
+    "confirmed": "confirmed",
+    "orders_rejected": "rejected orders",
+    "cancelled": "cancelled",
+    "needs_operator": "needs operator",
 }
 #: Columns whose total would mean nothing.
 NOT_TOTALLED = frozenset({"in_flight", "slowest_settle"})
