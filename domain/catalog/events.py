@@ -74,3 +74,12 @@ class StockCommitted(CatalogEvent):
     quantity: int
     on_hand: int
     reserved: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StockReturned(CatalogEvent):
+    """Units an order had committed, back on hand: its saga undid the order."""
+
+    order_id: str
+    quantity: int
+    on_hand: int

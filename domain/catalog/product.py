@@ -22,6 +22,7 @@ from domain.catalog.events import (
     StockCommitted,
     StockReleased,
     StockReserved,
+    StockReturned,
 )
 from domain.catalog.stock import (
     MAX_QUANTITY,
@@ -31,7 +32,7 @@ from domain.catalog.stock import (
     validate_quantity,
 )
 from domain.shared.errors import CurrencyMismatch, InvalidValue
-from domain.shared.ids import SKU_PATTERN, validate_sku
+from domain.shared.ids import SKU_PATTERN, validate_id, validate_sku
 from domain.shared.model import TimestampedAggregate
 from domain.shared.money import Currency, Money
 
@@ -140,12 +141,17 @@ class Product(TimestampedAggregate):
 
     def reserve(self, order_id: str, quantity: int, now: datetime, hold: timedelta) -> None:
         """Hold ``quantity`` units for the order until ``now + hold``, all or none; this
-        replaces the order's own reservation, whose units count as available to it."""
+        replaces the order's own reservation, whose units count as available to it.
+
+        A discontinued product takes no new reservation, but still renews an order's
+        live one for no more units than it holds: that order was promised them.
+        """
         validate_quantity(quantity)
         if hold <= timedelta(0):
             raise InvalidValue(f"a reservation is held for some time, not {hold}")
-        self._require_active()
         own = self.held_by(order_id, aware(now))
+        if own is None or quantity > own.quantity:
+            self._require_active()
         free = self.available(now) + (own.quantity if own else 0)
         if quantity > free:
             raise OutOfStock(f"product {self.sku} has {free} units free, {quantity} asked")
@@ -199,6 +205,14 @@ class Product(TimestampedAggregate):
             on_hand=self.on_hand,
             reserved=self.reserved(now),
         )
+
+    def return_committed(self, order_id: str, quantity: int) -> None:
+        """Put back on hand ``quantity`` units the order had committed: its saga undoing
+        the order. Whether the order did commit them is the saga's to know (it asks once
+        per commit accepted, under its own message id)."""
+        validate_id("order", order_id)
+        self.on_hand += validate_quantity(quantity)
+        self._record(StockReturned, order_id=order_id, quantity=quantity, on_hand=self.on_hand)
 
     def _require_active(self) -> None:
         if self.status is ProductStatus.DISCONTINUED:

@@ -27,6 +27,7 @@ from tests.faults.orders import OrderPlan
 #: ``order-<order id>/<step>/...``: the message id of an order saga step's command.
 STEP_KEY = re.compile(r"^order-([^/]*)/([^/]*)/")
 COMMITTED = "catalog.StockCommitted"
+RETURNED = "catalog.StockReturned"
 ENDINGS = ("orders.OrderConfirmed", "orders.OrderRejected", "orders.OrderCancelled")
 
 
@@ -74,25 +75,35 @@ def plan_problems(
 
 def stock_problems(shop: ShopFacts, supplied: dict[str, int]) -> list[str]:
     """Stock conserved per product (``supplied``: initial stock plus restocks, accepted);
-    committed once per confirmed line, never for a rejected or cancelled order; ended
-    orders hold none. (An order still at rest in needs_operator may have committed.)"""
+    committed once per confirmed line, and for a rejected or cancelled order never, or
+    returned by its compensation; ended orders hold none. (An order still at rest in
+    needs_operator may have committed.)"""
     committed: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
+    returned: Counter[tuple[str, str]] = Counter()
     for event in shop.events:
+        key = (str(event.payload.get("order_id")), event.aggregate_id)
         if event.type == COMMITTED:
-            key = (event.payload["order_id"], event.aggregate_id)
             committed[key].append(int(event.payload["quantity"]))
+        elif event.type == RETURNED:
+            returned[key] += int(event.payload["quantity"])
     problems, taken = [], Counter[str]()  # units gone: confirmed lines, running commits
     for order_id, row in shop.orders.items():
         for sku, quantity in shop.lines.get(order_id, {}).items():
-            got = committed.pop((order_id, sku), [])
-            allowed = {"confirmed": [[quantity]]}.get(row.status, [[]])
-            if row.status not in ENDED:
-                allowed = [[], [quantity]]
-            if got not in allowed:
-                problems.append(f"order {order_id} ({row.status}): {sku} committed {got}")
-            if row.status == "confirmed" or (row.status not in ENDED and got in allowed):
-                taken[sku] += quantity if row.status == "confirmed" else sum(got)
+            got, back = committed.pop((order_id, sku), []), returned.pop((order_id, sku), 0)
+            net = sum(got) - back
+            if row.status == "confirmed":
+                fine = got == [quantity] and not back
+            elif row.status in ENDED:
+                fine = net == 0
+            else:
+                fine = net in (0, quantity)
+            if not fine:
+                problems.append(
+                    f"order {order_id} ({row.status}): {sku} committed {got}, returned {back}"
+                )
+            taken[sku] += net
     problems += [f"{n} of {sku} committed for {o}, not a line" for (o, sku), n in committed.items()]
+    problems += [f"{n} of {sku} returned for {o}, not a line" for (o, sku), n in returned.items()]
     for sku in sorted(supplied.keys() | shop.on_hand.keys()):
         expected = supplied.get(sku, 0) - taken[sku]
         if shop.on_hand.get(sku) != expected:

@@ -143,3 +143,24 @@ def test_an_order_waiting_for_an_operator_is_settled_and_unexpected() -> None:
     assert report.unexpected == [
         f"order {ORDER} needs_operator (commit_stock: stuck), planned confirmed"
     ]
+
+
+def test_stock_committed_then_returned_for_a_rejected_order_is_sound_and_kept_is_not() -> None:
+    world = World(frozenset({"confirmed", "rejected"}))
+    world.ended("rejected", "reservation_expired: PLENTY-A: out_of_stock")
+    world.snapshot.events.append(
+        money("MoneyDeposited", 4, f"order-{ORDER}/refund_charge/1", "25.00")
+    )
+    world.snapshot.balances[ACCOUNT] = (Decimal("100.00"), 4)
+    world.shop.on_hand[SKU] = 1000
+    returned = ShopEvent(
+        "catalog.StockReturned", SKU, f"order-{ORDER}/release_stock/1/return/{SKU}",
+        {"order_id": ORDER, "quantity": 2},
+    )  # fmt: skip
+    world.shop.events = [world.shop.events[0], returned]
+    assert not [v for v in world.report().violations if SKU in v]
+
+    world.shop.events.pop()
+    world.shop.on_hand[SKU] = 998
+    violations = world.report().violations
+    assert f"order {ORDER} (rejected): {SKU} committed [2], returned 0" in violations, violations

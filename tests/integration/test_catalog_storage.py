@@ -116,16 +116,28 @@ async def test_the_bus_runs_the_catalog_commands_and_their_events_reach_the_outb
     assert (
         await send("CommitStock", sku=sku, order_id="o-9", quantity=5)
     ).status is Status.ACCEPTED
+    assert (await storage.stored(Product, sku)).on_hand == 0
+    assert (
+        await send("ReturnStock", sku=sku, order_id="o-9", quantity=2)
+    ).status is Status.ACCEPTED
 
     rows = await OutboxRow.filter(aggregate_id=sku).order_by("aggregate_version")
     assert [row.event_type for row in rows] == [
         "catalog.ProductAdded",
         "catalog.StockReserved",
         "catalog.StockCommitted",
+        "catalog.StockReturned",
     ]
     assert json.loads(rows[0].payload)["name"] == "Gadget"
     assert json.loads(rows[2].payload)["on_hand"] == 0
-    assert (await storage.stored(Product, sku)).on_hand == 0
+    assert json.loads(rows[3].payload) | {"occurred_at": None} == {
+        "sku": sku,
+        "order_id": "o-9",
+        "quantity": 2,
+        "on_hand": 2,
+        "occurred_at": None,
+    }
+    assert (await storage.stored(Product, sku)).on_hand == 2
 
 
 async def test_the_check_finds_negative_and_overreserved_stock_in_hand_made_rows(

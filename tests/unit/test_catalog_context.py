@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from domain.catalog.events import ProductAdded, StockCommitted, StockReleased, StockReserved
+from domain.catalog.events import (
+    ProductAdded,
+    StockCommitted,
+    StockReleased,
+    StockReserved,
+    StockReturned,
+)
 from domain.catalog.product import Product, ProductStatus, Reservation
 from domain.shared.model import AggregateRoot
 from domain.shared.money import Money
@@ -69,9 +75,11 @@ class Catalog:
         self.bus = MessageBus(self.uows, CONTEXTS.handlers)
 
     async def send(self, command_name: str, /, **fields: object) -> Outcome:
+        return await self.send_as(uuid.uuid4().hex, command_name, **fields)
+
+    async def send_as(self, message_id: str, command_name: str, /, **fields: object) -> Outcome:
         command = COMMANDS.parse(command_name, fields, internal=True)
-        context = MessageContext(uuid.uuid4().hex, command_name)
-        return await self.bus.handle(command, context)
+        return await self.bus.handle(command, MessageContext(message_id, command_name))
 
     async def accepted(self, command_name: str, /, **fields: object) -> None:
         outcome = await self.send(command_name, **fields)
@@ -113,13 +121,17 @@ def test_the_context_declares_its_queue_cli_group_setting_and_check() -> None:
         "CommitStock",
         "ReleaseStock",
         "ReserveStock",
+        "ReturnStock",
     ]
-    assert {event.type_name() for event in CONTEXT.events} >= {"catalog.StockReserved"}
+    assert {event.type_name() for event in CONTEXT.events} >= {
+        "catalog.StockReserved",
+        "catalog.StockReturned",
+    }
 
 
 def test_identity_fields_name_the_product_and_for_the_saga_also_the_order() -> None:
     assert COMMANDS.all["Restock"].identity_fields == ("sku",)
-    for name in ("ReserveStock", "ReleaseStock", "CommitStock"):
+    for name in ("ReserveStock", "ReleaseStock", "CommitStock", "ReturnStock"):
         assert COMMANDS.all[name].identity_fields == ("sku", "order_id")
 
 
@@ -163,6 +175,8 @@ BASE = {"sku": "SKU-1", "name": "Widget", "price": "2.50", "currency": "EUR"}
         ("ReserveStock", {"sku": "SKU-1", "order_id": "o-1", "quantity": 1001}, "quantity"),
         ("ReserveStock", {"sku": "SKU-1", "order_id": "o/1", "quantity": 1}, "order_id"),
         ("CommitStock", {"sku": "SKU-1", "order_id": "o-1", "quantity": 1.0}, "quantity"),
+        ("ReturnStock", {"sku": "SKU-1", "order_id": "o-1", "quantity": 0}, "quantity"),
+        ("ReturnStock", {"sku": "SKU-1", "order_id": "o-1"}, "quantity"),
     ],
 )
 def test_a_malformed_command_is_refused_naming_the_field(
@@ -209,6 +223,7 @@ async def test_adding_a_product_twice_is_product_already_exists() -> None:
         ("ReserveStock", {"order_id": "o-1", "quantity": 1}),
         ("ReleaseStock", {"order_id": "o-1"}),
         ("CommitStock", {"order_id": "o-1", "quantity": 1}),
+        ("ReturnStock", {"order_id": "o-1", "quantity": 1}),
     ],
 )
 async def test_every_command_on_an_unknown_sku_is_product_not_found(
@@ -284,6 +299,19 @@ async def test_a_discontinued_product_takes_no_reservation() -> None:
     assert code == "product_discontinued"
 
 
+async def test_a_discontinued_product_still_renews_an_orders_live_reservation() -> None:
+    catalog = await a_catalog()
+    await catalog.accepted("ReserveStock", sku="SKU-1", order_id="o-1", quantity=4)
+    await catalog.accepted("DiscontinueProduct", sku="SKU-1")
+
+    await catalog.accepted("ReserveStock", sku="SKU-1", order_id="o-1", quantity=4)
+
+    assert isinstance(catalog.events()[-1], StockReserved)
+    more = await catalog.refused("ReserveStock", sku="SKU-1", order_id="o-1", quantity=5)
+    other = await catalog.refused("ReserveStock", sku="SKU-1", order_id="o-2", quantity=1)
+    assert more == other == "product_discontinued"
+
+
 async def test_reserve_then_commit_takes_the_units_out_of_stock() -> None:
     catalog = await a_catalog(stock=10)
 
@@ -304,6 +332,24 @@ async def test_releasing_twice_records_one_release() -> None:
 
     assert [type(e) for e in catalog.events()].count(StockReleased) == 1
     assert catalog.row("SKU-1")["version"] == 3
+
+
+async def test_return_stock_puts_committed_units_back_once_per_message_id() -> None:
+    catalog = await a_catalog(stock=10)
+    await catalog.accepted("ReserveStock", sku="SKU-1", order_id="o-1", quantity=4)
+    await catalog.accepted("CommitStock", sku="SKU-1", order_id="o-1", quantity=4)
+
+    once = await catalog.send_as("ret-1", "ReturnStock", sku="SKU-1", order_id="o-1", quantity=4)
+    again = await catalog.send_as("ret-1", "ReturnStock", sku="SKU-1", order_id="o-1", quantity=4)
+
+    assert once.status is again.status is Status.ACCEPTED
+    assert again.duplicate
+    row = catalog.row("SKU-1")
+    assert (row["on_hand"], row["reservations"], row["version"]) == (10, {}, 4)
+    returned = catalog.events()[-1]
+    assert isinstance(returned, StockReturned)
+    assert [type(e) for e in catalog.events()].count(StockReturned) == 1
+    assert returned.payload() == {"sku": "SKU-1", "order_id": "o-1", "quantity": 4, "on_hand": 10}
 
 
 def expire(catalog: Catalog, order_id: str, quantity: int) -> None:

@@ -133,12 +133,16 @@ class Shop(Inbox):
     def _apply(self, command: str, fields: dict[str, Any]) -> DispatchResult:
         if "quantity" in fields:
             self.quantities.append(fields["quantity"])
-        if command in ("ReserveStock", "ReleaseStock", "CommitStock"):
+        if command in ("ReserveStock", "ReleaseStock", "CommitStock", "ReturnStock"):
             return self._stock(command, self.products[fields["sku"]], fields)
         if command in ("Withdraw", "Deposit"):
             return self._money(command, fields["account_id"], Decimal(fields["amount"]))
         order = self.order(fields["order_id"])
-        if command == "StartOrderCharge":
+        if command == "CancelOrder":  # a client's: the charge mark decides the race
+            if order.charging or order.cancel_reason is not None or order.status != "placed":
+                return refusal("order_not_cancellable", f"order {fields['order_id']}")
+            order.cancel_reason = fields["reason"]
+        elif command == "StartOrderCharge":
             if order.cancel_reason is not None:
                 return refusal("order_cancelled", f"order {fields['order_id']} was cancelled")
             order.charging = True
@@ -151,6 +155,9 @@ class Shop(Inbox):
         order_id, quantity = fields["order_id"], fields.get("quantity", 0)
         if command == "ReleaseStock":
             product.holds.pop(order_id, None)
+            return ACCEPTED
+        if command == "ReturnStock":
+            product.on_hand += quantity
             return ACCEPTED
         hold = product.holds.get(order_id)
         if command == "CommitStock" and hold is not None and not hold.lapsed:

@@ -89,6 +89,26 @@ def release_down(order_id: str) -> Shop:
     return fake
 
 
+def partly_committed(order_id: str) -> Shop:
+    """The first commit attempt takes SKU-1 and dies; then SKU-2 goes to another order."""
+    fake = shop(order_id)
+    fake.fail("CommitStock", "SKU-2", times=1)
+
+    def lapse() -> None:
+        fake.lapse(order_id)
+        fake.products["SKU-2"].holds["o-other"] = Hold(8)
+
+    fake.after["CommitStock"] = lapse
+    return fake
+
+
+def commit_down(order_id: str) -> Shop:
+    """SKU-1 commits, SKU-2's commit keeps failing."""
+    fake = shop(order_id)
+    fake.fail("CommitStock", "SKU-2", exhausted=True)
+    return fake
+
+
 def charge_held(order_id: str) -> Shop:
     fake = shop(order_id)
     fake.gate("Withdraw")
@@ -111,6 +131,13 @@ async def resolve(handle: Handle, fake: Shop) -> None:
     await wait_for_state(handle, SagaState.NEEDS_OPERATOR)
     action = OperatorAction(reason="released by hand", operator="bob")
     await handle.execute_update(OrderSaga.resolve, action)
+    await result(handle)
+
+
+async def compensate(handle: Handle, fake: Shop) -> None:
+    await wait_for_state(handle, SagaState.NEEDS_OPERATOR)
+    action = OperatorAction(reason="catalog is down", operator="carol")
+    await handle.execute_update(OrderSaga.compensate, action)
     await result(handle)
 
 
@@ -143,6 +170,8 @@ SCENARIOS: dict[str, Scenario] = {
     "order_release_retried": Scenario(release_down, retry_once_healed),
     "order_release_resolved": Scenario(release_down, resolve),
     "order_cancelled_during_the_charge": Scenario(charge_held, cancel_during_the_charge, CANCELED),
+    "order_partly_committed_returned": Scenario(partly_committed, to_the_end),
+    "order_partly_committed_compensated": Scenario(commit_down, compensate),
 }
 
 

@@ -30,8 +30,16 @@ from tests.workflows.support import WAIT, result, skip_to_result, steps, unique,
 from worker.contexts.orders.saga import ORDER_SAGA
 from worker.sagas.client import ensure_search_attributes
 from worker.sagas.starter import start_saga
-from workflows.orders.shared import ORDER_ID, OrderInput, OrderLine, OrderStatus, workflow_id
-from workflows.orders.workflows import OrderSaga
+from workflows.orders.activities import OrderActivities
+from workflows.orders.shared import (
+    ORDER_ID,
+    OrderInput,
+    OrderLine,
+    OrderStatus,
+    ReleaseStep,
+    workflow_id,
+)
+from workflows.orders.workflows import OrderSaga, coded
 from workflows.saga.types import SAGA_STATE, OperatorAction, SagaState
 
 D = Decimal
@@ -241,6 +249,10 @@ async def test_a_reservation_that_keeps_failing_is_released_and_can_no_longer_la
     assert final.state == SagaState.COMPENSATED
     assert ("reserve_stock", "failed") in steps(final)
     assert shop.order(order.order_id).status == "rejected"
+    # Out of retries: the last error, under the code of a step that failed.
+    assert shop.order(order.order_id).reason == (
+        f"step_failed: transient failure #1 of ReserveStock ({late})"
+    )
     assert shop.held("SKU-1") == shop.held("SKU-2") == {}
     # The release settled the unanswered line first: its attempt, if still running, is void.
     assert (landed.status, landed.error_code) == ("rejected", "superseded")
@@ -250,7 +262,8 @@ async def test_an_order_cancelled_before_its_charge_ends_cancelled_having_charge
     shop_env: WorkflowEnvironment,
 ) -> None:
     shop, order = Shop.with_stock(SKU_1=10), an_order(SKU_1=3)
-    shop.order(order.order_id).cancel_reason = "changed my mind"
+    cancel = {"order_id": order.order_id, "reason": "changed my mind"}
+    assert (await shop.dispatch("CancelOrder", cancel, unique("msg"), None)).status == "accepted"
     final = await run(shop_env, shop, order)
 
     assert final.state == SagaState.COMPENSATED
@@ -314,6 +327,135 @@ async def test_a_lapsed_reservation_whose_stock_went_elsewhere_refunds_and_relea
         "release_stock",
         "outcome:compensated",
     ]
+
+
+async def test_a_partly_committed_order_whose_other_line_expired_gets_its_committed_stock_back(
+    shop_env: WorkflowEnvironment,
+) -> None:
+    shop, order = Shop.with_stock(SKU_1=10, SKU_2=10), an_order(SKU_1=3, SKU_2=4)
+    shop.fail("CommitStock", "SKU-2", times=1)  # the first attempt dies after SKU-1
+
+    def the_holds_lapse_and_another_order_takes_sku_2() -> None:
+        shop.lapse(order.order_id)
+        shop.products["SKU-2"].holds["o-other"] = Hold(8)
+
+    shop.after["CommitStock"] = the_holds_lapse_and_another_order_takes_sku_2
+    final = await run(shop_env, shop, order)
+
+    wid = workflow_id(order.order_id)
+    assert final.state == SagaState.COMPENSATED
+    # The retry's renewals were answered from the inbox: nothing was held again.
+    assert ids(shop, "ReserveStock").count(f"{wid}/commit_stock/1/renew/SKU-2") == 2
+    assert shop.inbox[f"{wid}/commit_stock/1/SKU-1"].status == "accepted"
+    assert shop.inbox[f"{wid}/commit_stock/1/SKU-2"].error_code == "reservation_expired"
+    [(_, state, reason)] = shop.outcomes
+    assert state == "compensated"
+    assert reason.startswith("reservation_expired: ")
+    assert (shop.order(order.order_id).status, shop.order(order.order_id).reason) == (
+        "rejected",
+        reason,
+    )
+    assert shop.balances["acc-c1"] == D("100.00")
+    assert ids(shop, "Deposit") == [f"{wid}/refund_charge/1"]
+    assert shop.on_hand() == {"SKU-1": 10, "SKU-2": 10}  # SKU-1's 3 units are back
+    assert shop.held("SKU-1") == {}
+    assert shop.held("SKU-2") == {"o-other": 8}
+    assert ids(shop, "ReturnStock") == [f"{wid}/release_stock/1/return/SKU-1"]
+    assert ids(shop, "ReleaseStock") == [f"{wid}/release_stock/1/SKU-2"]
+    assert [s for s, status in steps(final) if status == "succeeded"][-3:] == [
+        "refund_charge",
+        "release_stock",
+        "outcome:compensated",
+    ]
+
+
+async def test_a_line_returned_under_an_earlier_release_key_is_not_returned_again(
+    shop_env: WorkflowEnvironment,
+) -> None:
+    shop = Shop.with_stock(SKU_1=10, SKU_2=10)
+    wid, committed = workflow_id("o-1"), {"sku": "SKU-1", "order_id": "o-1", "quantity": 3}
+    await shop.dispatch("CommitStock", committed, f"{wid}/commit_stock/1/SKU-1", None)
+    activities = OrderActivities(shop)
+    lines = [OrderLine(sku="SKU-1", quantity=3), OrderLine(sku="SKU-2", quantity=4)]
+
+    for key in (f"{wid}/release_stock/1", f"{wid}/release_stock/2"):
+        release = ReleaseStep(
+            order_id="o-1", message_id=key, lines=lines, commit_keys=[f"{wid}/commit_stock/1"]
+        )
+        await activities.release_stock(release)
+
+    assert ids(shop, "ReturnStock") == [f"{wid}/release_stock/1/return/SKU-1"]
+    assert shop.on_hand() == {"SKU-1": 10, "SKU-2": 10}
+    assert ids(shop, "ReleaseStock") == [
+        f"{wid}/release_stock/1/SKU-2",
+        f"{wid}/release_stock/2/SKU-2",
+    ]
+
+
+async def test_a_cancel_order_after_the_charge_mark_is_refused_and_the_order_confirms(
+    shop_env: WorkflowEnvironment,
+) -> None:
+    shop, order = Shop.with_stock(SKU_1=10), an_order(SKU_1=3)
+    charge = shop.gate("Withdraw")
+    async with saga(shop_env.client, shop, order) as handle:
+        await asyncio.wait_for(shop.gate_reached["Withdraw"].wait(), WAIT)
+        cancel = {"order_id": order.order_id, "reason": "changed my mind"}
+        refused = await shop.dispatch("CancelOrder", cancel, unique("msg"), None)
+        charge.set()
+        final = await skip_to_result(shop_env, handle)
+
+    assert (refused.status, refused.error_code) == ("rejected", "order_not_cancellable")
+    assert final.state == SagaState.COMPLETED
+    assert (shop.order(order.order_id).status, shop.order(order.order_id).reason) == (
+        "confirmed",
+        "",
+    )
+    assert ids(shop, "Withdraw") == [f"{workflow_id(order.order_id)}/charge/1"]
+    assert shop.balances["acc-c1"] == D("87.50")  # charged once, never refunded
+    assert shop.commands("Deposit") == []
+    assert shop.on_hand() == {"SKU-1": 7}
+
+
+async def test_a_refused_line_whose_own_release_keeps_failing_is_compensated_as_step_failed(
+    shop_env: WorkflowEnvironment,
+) -> None:
+    shop, order = Shop.with_stock(SKU_1=10, SKU_2=2), an_order(SKU_1=3, SKU_2=5)
+    shop.fail("ReleaseStock", "SKU-1", exhausted=True, times=5)  # every reserve_stock attempt
+    final = await run(shop_env, shop, order)
+
+    assert final.state == SagaState.COMPENSATED
+    assert [status for _, status in steps(final, "reserve_stock")][-1] == "failed"
+    [(_, state, reason)] = shop.outcomes
+    assert state == "compensated"
+    assert reason.startswith(
+        "step_failed: releasing the lines reserved: transient failure #5 of ReleaseStock"
+    )
+    assert shop.order(order.order_id).status == "rejected"
+    assert shop.held("SKU-1") == shop.held("SKU-2") == {}
+
+
+@pytest.mark.parametrize(
+    ("reason", "recorded"),
+    [
+        ("out_of_stock: SKU-2: 2 < 5", "out_of_stock: SKU-2: 2 < 5"),
+        (
+            "reservation_expired: SKU-2: out_of_stock: x",
+            "reservation_expired: SKU-2: out_of_stock: x",
+        ),
+        (
+            "transient failure #5 of Withdraw (k)",
+            "step_failed: transient failure #5 of Withdraw (k)",
+        ),
+        ("releasing the lines reserved: down", "step_failed: releasing the lines reserved: down"),
+        ("Unavailable: down", "step_failed: Unavailable: down"),
+        ("compensated by an operator: bank down", "operator_compensated: bank down"),
+        ("the saga was cancelled", "saga_cancelled: the saga was cancelled"),
+    ],
+)
+def test_an_order_rejected_or_compensated_gets_a_reason_that_starts_with_a_code(
+    reason: str, recorded: str
+) -> None:
+    assert coded(reason) == recorded
 
 
 async def test_a_reservation_whose_reply_was_lost_is_answered_from_the_inbox_and_applied_once(
@@ -439,6 +581,35 @@ async def test_compensating_a_commit_that_did_apply_confirms_the_order_without_a
     assert shop.balances["acc-c1"] == D("87.50")
 
 
+async def test_compensating_a_partly_committed_order_refunds_it_and_returns_its_stock(
+    dev: Client,
+) -> None:
+    shop, order = Shop.with_stock(SKU_1=10, SKU_2=10), an_order(SKU_1=3, SKU_2=4)
+    fault = shop.fail("CommitStock", "SKU-2", exhausted=True)
+    async with saga(dev, shop, order) as handle:
+        await wait_for_state(handle, SagaState.NEEDS_OPERATOR)
+        await handle.execute_update(OrderSaga.compensate, operator("catalog is down"))
+        final = await result(handle)
+    shop.faults.remove(fault)
+    wid = workflow_id(order.order_id)
+    late = {"sku": "SKU-2", "order_id": order.order_id, "quantity": 4}
+    landed = await shop.dispatch("CommitStock", late, f"{wid}/commit_stock/1/SKU-2", None)
+
+    assert final.state == SagaState.COMPENSATED
+    assert shop.outcomes[-1] == (
+        order.order_id,
+        "compensated",
+        "operator_compensated: catalog is down",
+    )
+    assert shop.order(order.order_id).status == "rejected"
+    assert shop.balances["acc-c1"] == D("100.00")
+    assert shop.on_hand() == {"SKU-1": 10, "SKU-2": 10}
+    assert shop.held("SKU-1") == shop.held("SKU-2") == {}
+    assert ids(shop, "ReturnStock") == [f"{wid}/release_stock/1/return/SKU-1"]
+    # The release settled the commit still unanswered: it can no longer take the stock.
+    assert (landed.status, landed.error_code) == ("rejected", "superseded")
+
+
 # --- cancellation ------------------------------------------------------------------------
 
 
@@ -472,7 +643,9 @@ async def test_cancelling_the_saga_during_its_charge_releases_the_stock_and_ends
         final = await handle.query(OrderSaga.status)
 
     assert final.state == SagaState.COMPENSATED
-    assert shop.outcomes == [(order.order_id, "compensated", "the saga was cancelled")]
+    assert shop.outcomes == [
+        (order.order_id, "compensated", "saga_cancelled: the saga was cancelled")
+    ]
     assert shop.held("SKU-1") == {}
     assert ("refund_charge", "skipped") in steps(final)  # settled: nothing was charged
     assert shop.commands("Deposit") == []

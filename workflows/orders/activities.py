@@ -22,8 +22,14 @@ from workflows.orders.shared import (
     line_id,
     release_id,
     renew_id,
+    return_id,
 )
-from workflows.saga.activities import REFUSED, CommandActivities, raise_unless_accepted
+from workflows.saga.activities import (
+    REFUSED,
+    Applied,
+    CommandActivities,
+    raise_unless_accepted,
+)
 from workflows.saga.types import DispatchResult
 
 
@@ -69,15 +75,24 @@ class OrderActivities(CommandActivities):
 
     @activity.defn(name="release_stock")
     async def release_stock(self, step: ReleaseStep) -> None:
-        """Release every line, once no reservation tried for the order can still land."""
+        """Give every line back once no reservation or commit tried for the order can still
+        land: a line that a commit took goes back on hand, any other is released."""
         skus = [line.sku for line in step.lines]
-        await self._dispatcher.settle(
+        applied = await self.applied(
+            step.message_id,
             [
                 *(line_id(key, sku) for key in step.reserve_keys for sku in skus),
                 *(renew_id(key, sku) for key in step.commit_keys for sku in skus),
-            ]
+                *(line_id(key, sku) for key in step.commit_keys for sku in skus),
+            ],
         )
-        await self._release(step, step.lines, lambda sku: line_id(step.message_id, sku))
+        for line in step.lines:
+            if not any(line_id(key, line.sku) in applied.ids for key in step.commit_keys):
+                await self._release(step, [line], lambda sku: line_id(step.message_id, sku))
+            elif not _returned(applied, line.sku):
+                message_id = return_id(step.message_id, line.sku)
+                returned = await self._line("ReturnStock", step, line, message_id, quantity=True)
+                raise_unless_accepted(returned)
 
     @activity.defn(name="start_charge")
     async def start_charge(self, step: OrderStep) -> None:
@@ -140,3 +155,10 @@ class OrderActivities(CommandActivities):
         """Record where the order's saga stands on the order (completed confirms it)."""
         fields = {"order_id": step.order_id, "state": step.state, "reason": step.reason}
         await self._dispatch("RecordOrderOutcome", fields, step.message_id, step.correlation_id)
+
+
+def _returned(applied: Applied, sku: str) -> bool:
+    """Whether an attempt of ``release_stock`` returned ``sku`` already: under an earlier
+    key (a refused attempt's), a ReturnStock again would put its units back twice."""
+    prefix = f"{applied.saga}/release_stock/"
+    return any(i.startswith(prefix) and i.endswith(f"/return/{sku}") for i in applied.ids)

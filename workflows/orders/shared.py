@@ -34,6 +34,10 @@ def renew_id(key: str, sku: str) -> str:
     return f"{key}/renew/{sku}"
 
 
+def return_id(key: str, sku: str) -> str:
+    return f"{key}/return/{sku}"
+
+
 class OrderLine(BaseModel):
     sku: str
     quantity: int
@@ -70,8 +74,9 @@ class StockStep(OrderStep):
 
 
 class ReleaseStep(StockStep):
-    #: The keys of every reservation tried (``reserve_stock``, and the renewals of
-    #: ``commit_stock``): settled first, so that none can land after the release.
+    #: The keys of every reservation tried (``reserve_stock``, and the renewals and
+    #: commits of ``commit_stock``): settled first, so that none can land after the
+    #: release. A line a commit took is returned to stock rather than released.
     reserve_keys: list[str] = Field(default_factory=list)
     commit_keys: list[str] = Field(default_factory=list)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from temporalio import workflow
 
-from workflows.saga.base import Saga
+from workflows.saga.base import BY_AN_OPERATOR, Saga
+from workflows.saga.operators import CANCELLED
 
 with workflow.unsafe.imports_passed_through():
     from workflows.orders.shared import (
@@ -20,17 +23,35 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.saga.types import SagaState
 
+#: A reason that starts with its code (``out_of_stock: …``), as every refusal's does.
+CODED = re.compile(r"[a-z][a-z0-9_]*: ")
+
+
+def coded(reason: str) -> str:
+    """``reason`` starting with a code, as an order's reason does: a refusal's keeps its
+    own; the base's other reasons (an operator's compensation, the saga cancelled, a
+    step out of retries with its last error) get ``operator_compensated``,
+    ``saga_cancelled`` and ``step_failed``."""
+    if CODED.match(reason):
+        return reason
+    if reason.startswith(BY_AN_OPERATOR):
+        return f"operator_compensated: {reason.removeprefix(BY_AN_OPERATOR)}"
+    if reason == CANCELLED:
+        return f"saga_cancelled: {reason}"
+    return f"step_failed: {reason}"
+
 
 @workflow.defn(name=WORKFLOW_NAME)
 class OrderSaga(Saga):
     """Reserve the stock, mark the charge, charge the customer, commit the stock.
 
-    A refusal undoes what was done: released stock, refunded charge. A refused
-    reservation ends *rejected*; any later refusal (the order cancelled before its
-    charge, the charge refused, the reservation expired and its stock gone) ends
-    *compensated*, which the order records as cancelled or rejected. A commit that
-    keeps failing (committed stock cannot be released) and a compensation that
-    cannot succeed wait in *needs_operator* for ``retry``, ``compensate`` or ``resolve``.
+    A refusal undoes what was done: refunded charge, released stock (a line already
+    committed is returned to stock). A refused reservation ends *rejected*; any later
+    refusal (the order cancelled before its charge, the charge refused, the reservation
+    expired and its stock gone) ends *compensated*, which the order records as cancelled
+    or rejected, its reason starting with a code. A commit that keeps failing (it may
+    have taken some lines, or all) and a compensation that cannot succeed wait in
+    *needs_operator* for ``retry``, ``compensate`` or ``resolve``.
     """
 
     OUTCOME_ACTIVITY = "record_order_outcome"
@@ -94,7 +115,10 @@ class OrderSaga(Saga):
         return f"Order `{o.order_id}`: **{lines}, {o.total} {o.currency}** for `{o.customer_id}`"
 
     def outcome(self, state: SagaState, reason: str, message_id: str) -> OrderOutcome:
+        """The order's reason starts with a code when the saga rejects or compensates it."""
         o = self._order
+        if state in (SagaState.REJECTED, SagaState.COMPENSATED):
+            reason = coded(reason)[: self.MAX_REASON]
         return OrderOutcome(
             order_id=o.order_id,
             state=state.value,

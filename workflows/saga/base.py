@@ -26,6 +26,9 @@ WhenFailing = Literal["compensate", "ask_operator"]
 #: Since then, a cancellation that arrives while a forward step runs is not lost.
 STEP_CANCEL_PATCH = "saga-base-cancel-after-step"
 
+#: How the reason of a compensation an operator asked for begins.
+BY_AN_OPERATOR = "compensated by an operator: "
+
 ENDED = frozenset(
     {SagaState.COMPLETED, SagaState.REJECTED, SagaState.COMPENSATED, SagaState.RESOLVED}
 )
@@ -105,7 +108,7 @@ class Saga(OperatorDesk):
                     raise _Compensate(failure.reason) from None
                 action, reason = await self._ask_operator(name, failure.reason)
                 if action == "compensate":
-                    raise _Compensate(f"compensated by an operator: {reason}") from None
+                    raise _Compensate(f"{BY_AN_OPERATOR}{reason}") from None
                 if action == "resolve":
                     raise _End(SagaState.RESOLVED, reason) from None
             else:

@@ -19,6 +19,7 @@ from domain.catalog.events import (
     StockCommitted,
     StockReleased,
     StockReserved,
+    StockReturned,
 )
 from domain.catalog.product import (
     MAX_QUANTITY,
@@ -227,6 +228,36 @@ def test_a_discontinued_product_takes_no_reservation() -> None:
     assert_refused_without_effect(product, reserve, ProductIsDiscontinued)
 
 
+def test_a_discontinued_product_renews_an_orders_live_hold_for_no_more_than_it_holds() -> None:
+    product = stocked(10)
+    product.reserve("o-1", 4, T0, HOLD)
+    product.discontinue()
+    later = T0 + timedelta(minutes=10)
+
+    product.reserve("o-1", 4, later, HOLD)  # the saga's renewal before its commit
+    product.reserve("o-1", 3, later, HOLD)
+
+    assert product.held_by("o-1", later) == Reservation("o-1", 3, later + HOLD)
+    assert isinstance(last_event(product), StockReserved)
+
+
+@pytest.mark.parametrize(
+    ("order_id", "quantity", "minutes"),
+    [("o-1", 5, 10), ("o-1", 4, 15), ("o-2", 1, 10)],
+    ids=["more than it holds", "its hold expired", "another order"],
+)
+def test_a_discontinued_product_takes_no_new_reservation(
+    order_id: str, quantity: int, minutes: int
+) -> None:
+    product = stocked(10)
+    product.reserve("o-1", 4, T0, HOLD)
+    product.discontinue()
+
+    later = T0 + timedelta(minutes=minutes)
+    reserve = lambda: product.reserve(order_id, quantity, later, HOLD)  # noqa: E731
+    assert_refused_without_effect(product, reserve, ProductIsDiscontinued)
+
+
 def test_an_expired_reservation_stops_counting() -> None:
     product = stocked(10)
     product.reserve("o-1", 10, T0, HOLD)
@@ -346,6 +377,44 @@ def test_a_discontinued_product_commits_live_reservations_only() -> None:
     assert_refused_without_effect(product, commit, ReservationExpired)
 
 
+def test_returning_committed_units_puts_them_back_on_hand() -> None:
+    product = stocked(10)
+    product.reserve("o-1", 4, T0, HOLD)
+    product.commit("o-1", 4, T0)
+    product.reserve("o-2", 6, T0, HOLD)
+
+    product.return_committed("o-1", 4)
+
+    assert (product.on_hand, product.reserved(T0), product.available(T0)) == (10, 6, 4)
+    event = last_event(product)
+    assert isinstance(event, StockReturned)
+    assert event.type_name() == "catalog.StockReturned"
+    assert event.payload() == {"sku": "SKU-1", "order_id": "o-1", "quantity": 4, "on_hand": 10}
+    assert event.aggregate_version == 5
+    assert sorted(product.reservations) == ["o-2"]  # other orders' holds are untouched
+
+
+def test_a_discontinued_product_takes_its_committed_units_back() -> None:
+    product = stocked(10)
+    product.commit("o-1", 4, T0)
+    product.discontinue()
+
+    product.return_committed("o-1", 4)
+
+    assert (product.on_hand, product.status) == (10, ProductStatus.DISCONTINUED)
+
+
+@pytest.mark.parametrize(
+    ("order_id", "quantity"),
+    [("o-1", 0), ("o-1", -1), ("o-1", True), ("o-1", MAX_QUANTITY + 1), ("o 1", 1)],
+)
+def test_a_malformed_return_is_invalid(order_id: str, quantity: int) -> None:
+    product = stocked(10)
+
+    give_back = lambda: product.return_committed(order_id, quantity)  # noqa: E731
+    assert_refused_without_effect(product, give_back, InvalidValue)
+
+
 def test_refusals_carry_their_codes() -> None:
     codes = {
         error.code
@@ -394,6 +463,7 @@ steps = st.lists(
             st.tuples(st.just("reserve"), orders, quantities),
             st.tuples(st.just("release"), orders, st.none()),
             st.tuples(st.just("commit"), orders, quantities),
+            st.tuples(st.just("return"), orders, quantities),
             st.tuples(st.just("restock"), st.none(), quantities),
             st.tuples(st.just("discontinue"), st.none(), st.none()),
         ),
@@ -420,10 +490,13 @@ def expected(model: Model, step: tuple[str, str | None, int | None], now: dateti
     if name == "release":
         return StockReleased if model.holds.pop(order, None) else None
     assert quantity is not None
+    if name == "return":
+        model.on_hand += quantity
+        return StockReturned
     free = model.on_hand - model.reserved(now)
     if name == "reserve":
-        if not model.active:
-            return ProductIsDiscontinued
+        if not model.active and quantity > model.live(order, now):
+            return ProductIsDiscontinued  # only a live hold is renewed, for no more units
         if quantity > free + model.live(order, now):
             return OutOfStock
         model.holds[order] = (quantity, now + HOLD)
@@ -446,6 +519,8 @@ def apply(product: Product, step: tuple[str, str | None, int | None], now: datet
         product.release(order or "", now)
     elif name == "commit":
         product.commit(order or "", quantity or 0, now)
+    elif name == "return":
+        product.return_committed(order or "", quantity or 0)
     elif name == "restock":
         product.restock(quantity or 0)
     else:

@@ -1,7 +1,7 @@
 """Catalog: add products, restock, reprice and discontinue them; hold stock for orders.
 
-``ReserveStock``, ``ReleaseStock`` and ``CommitStock`` are the order saga's own:
-internal commands, never read from AMQP.
+``ReserveStock``, ``ReleaseStock``, ``CommitStock`` and ``ReturnStock`` are the order
+saga's own: internal commands, never read from AMQP.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ CONTEXT = BoundedContext(
         events.StockReserved,
         events.StockReleased,
         events.StockCommitted,
+        events.StockReturned,
     ),
     models="worker.contexts.catalog.persistence",
     migrations="worker.contexts.catalog.migrations",

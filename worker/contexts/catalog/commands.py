@@ -99,3 +99,9 @@ class ReleaseStock(StockCommand):
 
 class CommitStock(StockCommand):
     quantity: Annotated[int, Field(gt=0, le=MAX_ORDER_UNITS)]
+
+
+class ReturnStock(StockCommand):
+    """Put back the units a CommitStock of the order took: its saga undoing the order."""
+
+    quantity: Annotated[int, Field(gt=0, le=MAX_ORDER_UNITS)]

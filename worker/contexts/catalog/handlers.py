@@ -60,6 +60,10 @@ async def commit_stock(cmd: commands.CommitStock, uow: UnitOfWork) -> None:
     (await _load(uow, cmd.sku)).commit(cmd.order_id, cmd.quantity, datetime.now(UTC))
 
 
+async def return_stock(cmd: commands.ReturnStock, uow: UnitOfWork) -> None:
+    (await _load(uow, cmd.sku)).return_committed(cmd.order_id, cmd.quantity)
+
+
 HANDLERS: dict[type[Command], Handler] = {
     commands.AddProduct: add_product,
     commands.Restock: restock,
@@ -68,4 +72,5 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.ReserveStock: reserve_stock,
     commands.ReleaseStock: release_stock,
     commands.CommitStock: commit_stock,
+    commands.ReturnStock: return_stock,
 }
