@@ -1,7 +1,8 @@
-"""``python -m bench all [--quick]``: the worker beside hand-written baselines, as ratios.
+"""``python -m bench all|sagas|orders [--quick]``: the worker beside hand-written baselines.
 
 Every comparison alternates the two sides within one run on one machine; each
 figure is the median of the rounds. Prints a table and writes a JSON file.
+``sagas`` runs the transfer and order sagas only, ``orders`` the order saga only.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from rich.table import Table
 
 from bench.commands import Round, as_json, latency, median_round, throughput_round
 from bench.env import Environment, baseline_process, worker_process
+from bench.orders import compare_orders
 from bench.sagas import compare_sagas
 
 console = Console(stderr=True)
+PARTS = ("all", "sagas", "orders")
 
 
 def plan(quick: bool) -> dict[str, Any]:
@@ -37,6 +40,7 @@ def plan(quick: bool) -> dict[str, Any]:
             "big_accounts": 2_000,
             "big_inbox": 20_000,
             "transfers": 30,
+            "orders": 10,
         }
     return {
         "n": 5_000,
@@ -46,6 +50,7 @@ def plan(quick: bool) -> dict[str, Any]:
         "big_accounts": 100_000,
         "big_inbox": 1_000_000,
         "transfers": 300,
+        "orders": 200,
     }
 
 
@@ -89,47 +94,55 @@ async def growth(
     return result
 
 
-async def run_all(quick: bool, out: Path) -> dict[str, Any]:
+async def command_parts(
+    env: Environment, logs: Path, progress: Progress, p: dict[str, Any]
+) -> dict[str, Any]:
+    uniform = await compare(env, logs, progress, p, hot=0.0)
+    hot = await compare(env, logs, progress, p, hot=0.2)
+    task = progress.add_task("latency", total=1)
+    rate = uniform["worker"]["per_second"] / 2
+    lat = await latency(
+        env, worker_process, logs, rate=rate, seconds=p["rate_seconds"], accounts=p["accounts"]
+    )
+    progress.advance(task)
+    return {
+        "throughput": uniform,
+        "throughput_hot_spot": hot,
+        "latency": {"rate_per_second": rate, **lat},
+        "growth": await growth(env, logs, progress, p),
+    }
+
+
+async def run_all(quick: bool, out: Path, part: str = "all") -> dict[str, Any]:
     p = plan(quick)
-    logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
-    env = await Environment().open()
-    try:
-        with Progress(console=console, transient=True) as progress:
-            uniform = await compare(env, logs, progress, p, hot=0.0)
-            hot = await compare(env, logs, progress, p, hot=0.2)
-            task = progress.add_task("latency", total=1)
-            rate = uniform["worker"]["per_second"] / 2
-            lat = await latency(
-                env,
-                worker_process,
-                logs,
-                rate=rate,
-                seconds=p["rate_seconds"],
-                accounts=p["accounts"],
-            )
-            progress.advance(task)
-            grow = await growth(env, logs, progress, p)
-            task = progress.add_task("sagas", total=2 * p["rounds"])
-            saga = await compare_sagas(
-                env, p["transfers"], p["rounds"], p["accounts"], lambda: progress.advance(task)
-            )
-    finally:
-        await env.close()
-    results = {
+    results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": quick,
+        "part": part,
         "machine": {
             "cpus": len(os.sched_getaffinity(0)),
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
         "plan": p,
-        "throughput": uniform,
-        "throughput_hot_spot": hot,
-        "latency": {"rate_per_second": rate, **lat},
-        "growth": grow,
-        "sagas": saga,
     }
+    logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+    env = await Environment().open()
+    try:
+        with Progress(console=console, transient=True) as progress:
+            if part == "all":
+                results.update(await command_parts(env, logs, progress, p))
+            if part in ("all", "sagas"):
+                task = progress.add_task("sagas", total=2 * p["rounds"])
+                results["sagas"] = await compare_sagas(
+                    env, p["transfers"], p["rounds"], p["accounts"], lambda: progress.advance(task)
+                )
+            task = progress.add_task("orders", total=2 * p["rounds"])
+            results["orders"] = await compare_orders(
+                env, p["orders"], p["rounds"], p["accounts"], lambda: progress.advance(task)
+            )
+    finally:
+        await env.close()
     return results
 
 
@@ -142,6 +155,20 @@ def report(results: dict[str, Any]) -> None:
     table = Table(title=f"bench ({'quick' if results['quick'] else 'full'}) {results['when']}")
     for column in ("measure", "worker", "baseline", "worker/baseline", "target"):
         table.add_column(column)
+    if "throughput" in results:
+        command_rows(table, results)
+    for key, label, target in (
+        ("sagas", "transfers/s (sagas)", ">= 0.8"),
+        ("orders", "orders/s (sagas)", "(a figure)"),
+    ):
+        if key in results:
+            s = results[key]
+            w, b = f"{s['worker_per_second']:.1f}", f"{s['baseline_per_second']:.1f}"
+            table.add_row(label, w, b, f"{s['ratio']:.2f}", target)
+    Console().print(table)
+
+
+def command_rows(table: Table, results: dict[str, Any]) -> None:
     for key, label in (
         ("throughput", "commands/s"),
         ("throughput_hot_spot", "commands/s, 20% hot"),
@@ -164,32 +191,23 @@ def report(results: dict[str, Any]) -> None:
             "",
             target,
         )
-    s = results["sagas"]
-    table.add_row(
-        "transfers/s (sagas)",
-        f"{s['worker_per_second']:.1f}",
-        f"{s['baseline_per_second']:.1f}",
-        f"{s['ratio']:.2f}",
-        ">= 0.8",
-    )
     w = results["throughput"]["worker"]
     table.add_row("peak RSS", f"{w['peak_rss_mb']:.0f} MB", "", "", "< 150 MB")
     table.add_row("CPU per 1,000 commands", f"{w['cpu_seconds_per_1000']:.2f} s", "", "", "")
     table.add_row("start-up to ready", f"{w['startup_seconds']:.2f} s", "", "", "< 2 s")
     for name, value in results["growth"].items():
         table.add_row(f"growth: {name}", f"{value:.0f}/s", "", "", "")
-    Console().print(table)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("part", choices=["all"], help="what to run")
+    parser.add_argument("part", choices=PARTS, help="what to run")
     parser.add_argument("--quick", action="store_true", help="a few hundred messages per part")
     parser.add_argument(
         "--out", type=Path, default=Path(".data/bench.json"), help="where the JSON results go"
     )
     args = parser.parse_args()
-    results = asyncio.run(run_all(args.quick, args.out))
+    results = asyncio.run(run_all(args.quick, args.out, args.part))
     save(results, args.out)
     report(results)
     console.print(f"results: {args.out}")

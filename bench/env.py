@@ -18,6 +18,21 @@ import asyncpg
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 AMQP_BASE = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+#: What ``reset`` empties: the framework's tables and every context's.
+TABLES = (
+    "inbox",
+    "outbox",
+    "accounts",
+    "transfers",
+    "customers",
+    "products",
+    "product_reservations",
+    "orders",
+    "order_lines",
+)
+QUEUES = tuple(
+    f"{context}.commands" for context in ("accounts", "transfers", "customers", "catalog", "orders")
+)
 
 
 def _rabbitmqctl(*args: str) -> None:
@@ -71,10 +86,10 @@ class Environment:
         _rabbitmqctl("delete_vhost", self.vhost)
 
     async def reset(self, accounts: int, inbox_rows: int = 0, balance: int = 0) -> None:
-        """Empty inbox and outbox and (re)create ``accounts`` accounts holding ``balance``."""
+        """Empty every table and queue and (re)create ``accounts`` accounts holding ``balance``."""
         db = await asyncpg.connect(self.database_url)
         try:
-            await db.execute("TRUNCATE inbox, outbox, accounts, transfers RESTART IDENTITY")
+            await db.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
             await db.execute(
                 """INSERT INTO accounts (id, owner, currency, balance, status, version, updated_at)
                    SELECT 'acc-' || i, 'Bench', 'EUR', $2, 'open', 1, now()
@@ -94,7 +109,7 @@ class Environment:
             await db.close()
         connection = await aio_pika.connect(self.amqp_url)
         channel = await connection.channel()
-        for queue in ("accounts.commands", "transfers.commands"):
+        for queue in QUEUES:
             await (await channel.declare_queue(queue, passive=True)).purge()
         await connection.close()
 

@@ -130,7 +130,9 @@ class OutboxRelay:
                         await asyncio.wait_for(hook(row), HOOK_TIMEOUT)
                     await asyncio.wait_for(publish_event(channel, row), PUBLISH_TIMEOUT)
                 except Exception as error:  # TimeoutError included: this stream waits
-                    log.warning("event %s not published, will retry: %s", row.event_id, error)
+                    # A timeout's own text is empty: its type says what happened.
+                    why = str(error) or type(error).__name__
+                    log.warning("event %s not published, will retry: %s", row.event_id, why)
                     break
                 if row.event_id == self._crash_after_publish:
                     os._exit(75)
