@@ -54,7 +54,7 @@ async def test_an_id_two_kinds_have_needs_a_kind_and_list_names_each_sagas_kind(
         f"error: sagas of several kinds have the id '{shared}' (transfer, payout): add --kind"
     )
     assert unknown.returncode == 2
-    assert "unknown saga kind 'nope'; known: transfer, payout" in unknown.stderr
+    assert "unknown saga kind 'nope'; known: transfer, order, payout" in unknown.stderr
     [payout] = [p for p in payouts if p["id"] == shared]
     assert (payout["kind"], payout["payout_id"], payout["workflow_id"]) == (
         "payout", shared, f"payout-{shared}",
