@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import tempfile
 import time
 import uuid
 from decimal import Decimal
@@ -23,8 +22,7 @@ from temporalio.client import Client
 
 from bench.env import Environment, Process
 from bench.order_baseline import TASK_QUEUE, BenchOrder, Job, Line
-from bench.sagas import SEARCH_ATTRIBUTES
-from worker.sagas.devserver import DevServer, free_port
+from bench.sagas import alternate
 
 SKUS = [f"BENCH-{i}" for i in range(10)]
 PRICE = Decimal("2.50")
@@ -156,28 +154,5 @@ async def compare_orders(
     env: Environment, n: int, rounds: int, accounts: int, advance: Any = lambda: None
 ) -> dict[str, Any]:
     """Worker and baseline rounds alternated on one dev server of their own; the medians."""
-    folder = Path(tempfile.mkdtemp(prefix="bench-temporal-orders-"))
-    server = DevServer(
-        search_attributes=SEARCH_ATTRIBUTES,
-        port=free_port(),
-        ui_port=None,
-        db_file=folder / "t.sqlite",
-        log_file=folder / "server.log",
-        extra_ports=(free_port(), free_port()),
-    ).start()
-    results: dict[str, list[float]] = {"worker": [], "baseline": []}
-    try:
-        for _ in range(rounds):
-            for side, round_ in (("worker", worker_round), ("baseline", baseline_round)):
-                results[side].append(await round_(env, server.address, folder, n, accounts))
-                advance()
-    finally:
-        server.stop()
-    w, b = (sorted(r)[(len(r) - 1) // 2] for r in (results["worker"], results["baseline"]))
-    return {
-        "worker_per_second": w,
-        "baseline_per_second": b,
-        "ratio": w / b,
-        "rounds": results,
-        "orders": n,
-    }
+    sides = {"worker": worker_round, "baseline": baseline_round}
+    return {**await alternate(env, sides, n, rounds, accounts, advance), "orders": n}

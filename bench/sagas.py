@@ -7,6 +7,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +94,19 @@ async def baseline_round(
         process.stop()
 
 
-async def compare_sagas(
-    env: Environment, n: int, rounds: int, accounts: int, advance: Any = lambda: None
+#: One round of one side: (environment, Temporal address, log folder, n, accounts) -> per second.
+RoundOf = Callable[[Environment, str, Path, int, int], Awaitable[float]]
+
+
+async def alternate(
+    env: Environment,
+    sides: Mapping[str, RoundOf],
+    n: int,
+    rounds: int,
+    accounts: int,
+    advance: Any = lambda: None,
 ) -> dict[str, Any]:
+    """Each side's rounds, alternated on one dev server of their own; the medians."""
     folder = Path(tempfile.mkdtemp(prefix="bench-temporal-"))
     server = DevServer(
         search_attributes=SEARCH_ATTRIBUTES,
@@ -105,23 +116,20 @@ async def compare_sagas(
         log_file=folder / "server.log",
         extra_ports=(free_port(), free_port()),
     ).start()
-    results: dict[str, list[float]] = {"worker": [], "baseline": []}
+    results: dict[str, list[float]] = {side: [] for side in sides}
     try:
         for _ in range(rounds):
-            results["worker"].append(await worker_round(env, server.address, folder, n, accounts))
-            advance()
-            results["baseline"].append(
-                await baseline_round(env, server.address, folder, n, accounts)
-            )
-            advance()
+            for side, round_of in sides.items():
+                results[side].append(await round_of(env, server.address, folder, n, accounts))
+                advance()
     finally:
         server.stop()
-    worker, baseline = sorted(results["worker"]), sorted(results["baseline"])
-    w, b = worker[(len(worker) - 1) // 2], baseline[(len(baseline) - 1) // 2]
-    return {
-        "worker_per_second": w,
-        "baseline_per_second": b,
-        "ratio": w / b,
-        "rounds": results,
-        "transfers": n,
-    }
+    w, b = (sorted(r)[(len(r) - 1) // 2] for r in (results["worker"], results["baseline"]))
+    return {"worker_per_second": w, "baseline_per_second": b, "ratio": w / b, "rounds": results}
+
+
+async def compare_sagas(
+    env: Environment, n: int, rounds: int, accounts: int, advance: Any = lambda: None
+) -> dict[str, Any]:
+    sides = {"worker": worker_round, "baseline": baseline_round}
+    return {**await alternate(env, sides, n, rounds, accounts, advance), "transfers": n}

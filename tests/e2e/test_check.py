@@ -20,15 +20,8 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from tests.e2e.harness import BusClient, WorkerProcess, run_cli
+from tests.e2e.private_env import private_env
 from tests.e2e.test_sagas import open_funded, transfer, wait_for_states
-from tests.services import (
-    add_vhost,
-    create_database,
-    delete_vhost,
-    drop_database,
-    pg_url,
-    rabbit_url,
-)
 from worker.sagas.devserver import free_port
 
 pytestmark = pytest.mark.e2e
@@ -37,22 +30,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def own_env(temporal_address: str) -> Iterator[dict[str, str]]:
     """A fresh database and vhost, and a task queue nobody else polls."""
-    name = uuid.uuid4().hex[:8]
-    vhost, database = f"check-{name}", f"worker_check_{name}"
-    add_vhost(vhost)
-    create_database(database)
-    env = {
-        "AMQP_URL": rabbit_url(vhost),
-        "DATABASE_URL": pg_url(database),
-        "TEMPORAL_ADDRESS": temporal_address,
-        "TEMPORAL_TASK_QUEUE": f"check-{name}",
-        "SHUTDOWN_GRACE": "10",
-    }
-    migrated = run_cli(env, "db", "migrate")
-    assert migrated.returncode == 0, migrated.stderr
-    yield env
-    drop_database(database)
-    delete_vhost(vhost)
+    with private_env("check", temporal_address) as env:
+        yield env
 
 
 def check(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -39,15 +38,10 @@ from tests.e2e.orders_support import (
     wait_for_orders,
     workflow_runs,
 )
+from tests.e2e.private_env import private_env
 from tests.e2e.test_sagas import transfer, wait_for_states
 from tests.services import (
-    add_vhost,
-    create_database,
-    delete_vhost,
-    drop_database,
     pg_fetch,
-    pg_url,
-    rabbit_url,
 )
 
 pytestmark = pytest.mark.e2e
@@ -56,23 +50,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def env(temporal_address: str) -> Iterator[dict[str, str]]:
     """A fresh database and vhost, and task queues no other worker polls."""
-    name = uuid.uuid4().hex[:8]
-    vhost, database = f"orders-{name}", f"worker_orders_{name}"
-    add_vhost(vhost)
-    create_database(database)
-    env = {
-        "AMQP_URL": rabbit_url(vhost),
-        "DATABASE_URL": pg_url(database),
-        "TEMPORAL_ADDRESS": temporal_address,
-        "TEMPORAL_TASK_QUEUE": f"transfers-{name}",
-        "TEMPORAL_TASK_QUEUE_PREFIX": f"{name}-",
-        "SHUTDOWN_GRACE": "10",
-    }
-    migrated = run_cli(env, "db", "migrate")
-    assert migrated.returncode == 0, migrated.stderr
-    yield env
-    drop_database(database)
-    delete_vhost(vhost)
+    with private_env("orders", temporal_address) as env:
+        yield env
 
 
 @pytest.fixture(scope="module")
