@@ -58,7 +58,7 @@ class Worker:
     sagas: SagaRunner | None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume commands and relay the outbox, and run sagas if that role is on."""
+        """Consume commands and events and relay the outbox, and run sagas if that role is on."""
         parts = [self.service.run(stop)]
         if self.sagas is not None:
             parts.append(self.sagas.run(stop))
@@ -78,6 +78,8 @@ def bootstrap(
     from worker.messaging.outbox_relay import OutboxRelay
     from worker.persistence.retention import RetentionSweeper
     from worker.persistence.unit_of_work import TortoiseUnitOfWorkFactory
+    from worker.readside.command_relay import CommandRelay
+    from worker.readside.runner import HandlerRunner
     from worker.sagas.client import TemporalConnection
     from worker.sagas.dispatcher import BusDispatcher
     from worker.sagas.ownership import RunOwnership
@@ -110,6 +112,19 @@ def bootstrap(
         batch_size=settings.retention_batch_size,
         kept_steps=kept_steps(catalog.sagas),
     )
+    command_relay = CommandRelay(
+        catalog.commands,
+        batch_size=settings.outbox_batch_size,
+        poll_interval=settings.outbox_poll_interval,
+    )
+    handlers = None
+    if "handlers" in roles and catalog.subscriptions:
+        handlers = HandlerRunner(
+            catalog.subscriptions,
+            on_commands=command_relay.wake,
+            failing=settings.handler_fails,
+            catch_up_after=settings.handler_catch_up_seconds,
+        )
     service = WorkerService(
         settings,
         bus,
@@ -117,5 +132,7 @@ def bootstrap(
         catalog.commands,
         consume_commands="commands" in roles,
         retention=retention,
+        handlers=handlers,
+        command_relay=command_relay,
     )
     return Worker(settings, catalog, bus, relay, service, sagas)

@@ -19,7 +19,7 @@ AMQP_SCHEMES = ("amqp", "amqps")
 DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
 POSTGRES_EXAMPLE = "postgres://user:pass@host:5432/db"
 #: What a worker process can do (``run --role``); each is wired in ``bootstrap``.
-ROLES = ("commands", "sagas")
+ROLES = ("commands", "sagas", "handlers")
 
 
 def _split_scheme(url: str, example: str) -> tuple[str, str]:
@@ -200,6 +200,27 @@ class Settings(BaseSettings):
         description="Test hook, never for production: exit hard after the broker confirmed "
         "the event with this event id, before it is marked as sent.",
     )
+    handler_catch_up_seconds: float = Field(
+        3.0,
+        gt=0,
+        description="An event waiting this long in the log without a handler applying it "
+        "(its queue did not bring it) is applied from the log.",
+    )
+    test_fail_handler: str | None = Field(
+        None,
+        description="Test hook, never for production: this event handler fails on every "
+        "event (while the file TEST_FAIL_HANDLER_WHILE names exists, when it is set).",
+    )
+    test_fail_handler_while: str | None = Field(
+        None, description="Test hook: the file whose presence keeps TEST_FAIL_HANDLER failing."
+    )
+
+    def handler_fails(self, name: str) -> bool:
+        """The ``TEST_FAIL_HANDLER`` hook: whether handler ``name`` is to fail right now."""
+        if self.test_fail_handler != name:
+            return False
+        flag = self.test_fail_handler_while
+        return flag is None or Path(flag).exists()
 
     @field_validator("amqp_url")
     @classmethod

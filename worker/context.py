@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from worker.bus.unit_of_work import UnitOfWork
     from worker.ops.check.engine import Check
     from worker.persistence.store import AggregateStore
+    from worker.readside.declarations import Subscription
     from worker.sagas.declaration import SagaDeclaration
 
 #: A read port another context may ask the unit of work for: built on the same transaction.
@@ -60,8 +61,9 @@ class BoundedContext:
     #: Its own settings, if any: a pydantic-settings class read from the environment
     #: (documented in the README's configuration table beside the worker's).
     settings: type[Any] | None = None
-    #: Event subscriptions (projections and policies): the read side's seam.
-    subscriptions: tuple[Any, ...] = ()
+    #: Its event handlers: projections (read models) and policies (commands issued on
+    #: events), each with its own queue ``<name>.events``.
+    subscriptions: tuple[Subscription, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.models is None) != (self.migrations is None):
@@ -104,6 +106,10 @@ def _unique(kind: str, names: Iterable[str]) -> None:
         seen.add(name)
 
 
+def _tables(subscription: Subscription) -> Iterable[str]:
+    return getattr(subscription, "tables", {}).keys()
+
+
 class Contexts:
     """The contexts the composition root lists, read by every framework part."""
 
@@ -116,6 +122,8 @@ class Contexts:
         _unique("event", (e.type_name() for c in self.all for e in c.events))
         _unique("aggregate", (_named(s.aggregate) for c in self.all for s in c.aggregates))
         _unique("read port", (_named(port) for c in self.all for port in c.read_ports))
+        _unique("event handler", (s.name for s in self.subscriptions))
+        _unique("read-model table", (t for s in self.subscriptions for t in _tables(s)))
         self.commands = CommandRegistry(
             {cmd: c.queue for c in self.all for cmd in c.handlers},
             saga_kinds=[s.kind for c in self.all for s in c.sagas],
@@ -136,6 +144,17 @@ class Contexts:
     @property
     def read_ports(self) -> dict[type[Any], ReadPortFactory]:
         return {port: make for c in self.all for port, make in c.read_ports.items()}
+
+    @property
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        return tuple(s for c in self.all for s in c.subscriptions)
+
+    def subscription(self, name: str) -> Subscription:
+        for s in self.subscriptions:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.subscriptions) or "none"
+        raise KeyError(f"unknown event handler {name!r}; known: {known}")
 
     @property
     def checks(self) -> tuple[Check, ...]:

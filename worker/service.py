@@ -11,6 +11,7 @@ import time
 import aio_pika
 from aio_pika.abc import AbstractConnection
 
+from worker.background import TASK_STOP_TIMEOUT, BackgroundTasks
 from worker.bus.messagebus import MessageBus
 from worker.bus.registry import CommandRegistry
 from worker.config import Settings, redact
@@ -19,10 +20,14 @@ from worker.messaging.connection import connect
 from worker.messaging.consumer import CommandConsumer
 from worker.messaging.outbox_relay import OutboxRelay
 from worker.messaging.publishing import ReplyPublisher
+from worker.messaging.queue_consumer import QueueConsumer
 from worker.messaging.retry_seal import RetrySeal
 from worker.persistence.database import is_reachable
 from worker.persistence.retention import RetentionSweeper
 from worker.persistence.secrets import SealUnavailable, load_retry_seal
+from worker.readside.command_relay import CommandRelay
+from worker.readside.consumer import EventConsumer
+from worker.readside.runner import HandlerRunner
 
 log = logging.getLogger("worker")
 
@@ -32,8 +37,6 @@ HEALTHY_SESSION = 10.0
 #: What is not flushed at shutdown stays in the outbox for the next start.
 FLUSH_TIMEOUT = 10.0
 WATCHDOG_INTERVAL = 2.0
-#: Shutdown never waits on a task without a bound.
-TASK_STOP_TIMEOUT = 5.0
 
 
 class WorkerService:
@@ -53,6 +56,8 @@ class WorkerService:
         *,
         consume_commands: bool = True,
         retention: RetentionSweeper | None = None,
+        handlers: HandlerRunner | None = None,
+        command_relay: CommandRelay | None = None,
     ) -> None:
         self._settings = settings
         self._bus = bus
@@ -60,6 +65,8 @@ class WorkerService:
         self._commands = commands
         self._retention = retention
         self._consume_commands = consume_commands
+        self._handlers = handlers
+        self._command_relay = command_relay
         self.ready = asyncio.Event()
         self._seal: RetrySeal | None = None
 
@@ -107,30 +114,57 @@ class WorkerService:
         connection.close_callbacks.add(lambda *_: lost.set())
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         relay_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        runtimes = self._handlers.runtimes if self._handlers is not None else ()
         queues = await topology.declare_all(
-            channel, self._commands, self._settings.retry_delay_seconds
+            channel,
+            self._commands,
+            self._settings.retry_delay_seconds,
+            {runtime.name: sorted(runtime.types) for runtime in runtimes},
         )
         # After the declaration: upgrading an earlier release's topology reopens the channel.
         await channel.set_qos(prefetch_count=self._settings.prefetch)
-        if not self._consume_commands:
-            queues = {}
+        handler_queues = {topology.handler_queue(r.name): r for r in runtimes}
+        command_queues = {
+            name: queue
+            for name, queue in queues.items()
+            if self._consume_commands and name not in handler_queues
+        }
         replies = ReplyPublisher(connection)
-        consumers: list[CommandConsumer] = []
-        if queues:
-            seal = await self._retry_seal()
-            consumers = [
+        seal = await self._retry_seal()
+        own = topology.OwnQueues(self._commands.queues, [r.name for r in runtimes])
+        consumers: list[tuple[QueueConsumer, str]] = [
+            (
                 CommandConsumer(
-                    self._bus, self._settings, name, is_reachable, replies, seal, self._commands
-                )
-                for name in queues
-            ]
-        for consumer, queue in zip(consumers, queues.values(), strict=True):
-            await consumer.start(channel, queue)
-        relay_stop = asyncio.Event()
-        relay = asyncio.create_task(self._relay.run(relay_channel, relay_stop), name="outbox-relay")
+                    self._bus,
+                    self._settings,
+                    name,
+                    is_reachable,
+                    replies,
+                    seal,
+                    self._commands,
+                    own,
+                ),
+                name,
+            )
+            for name in command_queues
+        ]
+        consumers += [
+            (EventConsumer(r, self._settings, name, is_reachable, replies, seal, own), name)
+            for name, r in handler_queues.items()
+        ]
+        if self._handlers is not None:
+            await self._handlers.prepare()
+        for consumer, name in consumers:
+            await consumer.start(channel, queues[name])
+        tasks = BackgroundTasks()
+        tasks.start(self._relay.run(relay_channel, tasks.stop), "outbox-relay")
+        if self._command_relay is not None:
+            tasks.start(self._command_relay.run(relay_channel, seal, tasks.stop), "command-relay")
+        if self._handlers is not None:
+            tasks.start(self._handlers.keep(tasks.stop), "handler-keepers")
         log.info(
             "ready: consuming %s (prefetch %d), relaying the outbox",
-            ", ".join(queues) or "nothing (sagas only)",
+            ", ".join(name for _, name in consumers) or "nothing (sagas only)",
             self._settings.prefetch,
         )
         self.ready.set()
@@ -142,27 +176,26 @@ class WorkerService:
             )
         closed = asyncio.ensure_future(lost.wait())
         stopping = asyncio.ensure_future(stop.wait())
-        watchdog = asyncio.create_task(self._watch(consumers, relay_channel, lost))
-        await asyncio.wait({closed, stopping, relay}, return_when=asyncio.FIRST_COMPLETED)
+        watched = [consumer for consumer, _ in consumers]
+        watchdog = asyncio.create_task(self._watch(watched, relay_channel, lost))
+        await asyncio.wait({closed, stopping, *tasks.tasks}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         watchdog.cancel()
         retention_stop.set()  # it has nothing to finish: it stops after its current statement
         if stop.is_set():
             log.info("stopping: finishing in-flight messages")
             grace = self._settings.shutdown_grace
-            await asyncio.gather(*(consumer.stop(grace) for consumer in consumers))
+            await asyncio.gather(*(consumer.stop(grace) for consumer, _ in consumers))
         else:
             log.warning("lost the broker connection")
             # The old deliveries die with the channel; stop their retry loops too.
-            await asyncio.gather(*(consumer.stop(0) for consumer in consumers))
-        relay_stop.set()
+            await asyncio.gather(*(consumer.stop(0) for consumer, _ in consumers))
         self._relay.wake()
-        relay.cancel()
-        await asyncio.wait({relay}, timeout=TASK_STOP_TIMEOUT)
+        await tasks.close()
         if retention is not None:
             await self._stop_retention(retention)
         if stop.is_set():
-            await self._flush_outbox(relay_channel)
+            await self._flush_outbox(relay_channel, seal)
         closed.cancel()
 
     async def _retry_seal(self) -> RetrySeal:
@@ -184,7 +217,7 @@ class WorkerService:
 
     async def _watch(
         self,
-        consumers: list[CommandConsumer],
+        consumers: list[QueueConsumer],
         relay_channel: aio_pika.abc.AbstractChannel,
         lost: asyncio.Event,
     ) -> None:
@@ -200,9 +233,11 @@ class WorkerService:
                 log.warning("a channel closed or the broker cancelled a consumer; reconnecting")
                 lost.set()
 
-    async def _flush_outbox(self, channel: aio_pika.abc.AbstractChannel) -> None:
+    async def _flush_outbox(self, channel: aio_pika.abc.AbstractChannel, seal: RetrySeal) -> None:
         async def flush() -> None:
             while await self._relay.publish_pending(channel):
+                pass
+            while self._command_relay and await self._command_relay.publish_pending(channel, seal):
                 pass
 
         try:

@@ -85,7 +85,7 @@ async def test_a_database_missing_a_context_s_tables_is_refused_with_the_migrate
     try:
         await database.check_schema()
         assert database.schema_probes() == (
-            *("inbox", "worker_secret", "accounts", "transfers"),
+            *("inbox", "event_log", "accounts", "transfers"),
             *("customers", "products", "orders"),
         )
     finally:
@@ -103,7 +103,10 @@ async def test_each_context_s_models_match_its_migrations() -> None:
         await database.close()
     assert [change.name for change in changes] == []
     assert owners == {
-        "worker": ["InboxRow", "OutboxRow", "AuditRow", "WorkerSecret"],
+        "worker": [
+            *("InboxRow", "OutboxRow", "AuditRow", "WorkerSecret", "EventLogRow"),
+            *("HandlerStateRow", "HandledEventRow", "ProjectionCursorRow", "CommandOutboxRow"),
+        ],
         "accounts": ["AccountRow"],
         "transfers": ["TransferRow"],
         "customers": ["CustomerRow"],

@@ -146,10 +146,10 @@ def test_a_json_body_may_only_declare_utf8(content_type: str | None, refused: bo
     object.__setattr__(delivery.message, "content_encoding", None)
     if refused:
         with pytest.raises(InvalidCommand, match="not supported") as caught:
-            open_envelope(delivery, 1000, REGISTRY)
+            open_envelope(delivery, 1000, REGISTRY, SEAL)
         assert caught.value.code == "unsupported_content_type"
     else:
-        assert open_envelope(delivery, 1000, REGISTRY).context.message_id == "prop-id"
+        assert open_envelope(delivery, 1000, REGISTRY, SEAL).context.message_id == "prop-id"
 
 
 @pytest.mark.parametrize(
@@ -172,5 +172,5 @@ def test_a_body_that_readers_could_disagree_on_is_malformed_json(body: bytes, re
     object.__setattr__(delivery.message, "content_type", "application/json")
     object.__setattr__(delivery.message, "content_encoding", None)
     with pytest.raises(InvalidCommand, match=reason) as caught:
-        open_envelope(delivery, 1000, REGISTRY)
+        open_envelope(delivery, 1000, REGISTRY, SEAL)
     assert caught.value.code == "malformed_json"

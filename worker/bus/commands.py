@@ -55,6 +55,9 @@ class Command(BaseModel):
     #: Fields naming what the command acts on: a DLQ edit may fix the other fields
     #: but never these (the same message id must not come to mean another target).
     identity_fields: ClassVar[tuple[str, ...]] = ()
+    #: The policy that alone may issue it (``Policy.name``): read from AMQP only under
+    #: that policy's sealed message ids, refused from anyone else.
+    issued_by: ClassVar[str | None] = None
 
     @classmethod
     def name(cls) -> str:

@@ -13,6 +13,9 @@ import re
 from collections.abc import Iterable
 
 MAX_ID_BYTES = 255
+#: Message ids of the commands policies issue: ``policy-<handler>/<event id>/<n>``. No
+#: client may send one: the worker seals its own.
+POLICY_PREFIX = "policy-"
 #: C0 controls, DEL, C1 controls and lone surrogates (which UTF-8 cannot encode).
 _UNSTORABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -52,9 +55,19 @@ def saga_keys(kinds: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(rf"^(?:{'|'.join(re.escape(kind) for kind in names)})-[^/]*/")
 
 
-def check_message_id(value: str, reserved: re.Pattern[str] | None = None) -> str:
-    """``value`` if it can be a client's idempotency key; else :class:`IdProblem`."""
+def check_message_id(
+    value: str, reserved: re.Pattern[str] | None = None, *, sealed_later: bool = False
+) -> str:
+    """``value`` if it can be a client's idempotency key; else :class:`IdProblem`.
+
+    ``sealed_later``: a policy's id passes here, for the envelope to check its seal.
+    """
     _check_text(value, "message id", "invalid_message_id")
+    if value.startswith(POLICY_PREFIX) and not sealed_later:
+        raise IdProblem(
+            "reserved_message_id",
+            f"message ids of the form {POLICY_PREFIX}<handler>/... are the policies' own",
+        )
     if reserved is not None and reserved.match(value):
         kind = value.split("-", 1)[0]
         raise IdProblem(

@@ -57,7 +57,9 @@ def dump_tasks() -> None:
         logging.getLogger("worker").warning("task %s\n%s", task.get_name(), stack.getvalue())
 
 
-ROLE = typer.Option(list(ROLES), "--role", help="commands, sagas, or both (repeat the option).")
+ROLE = typer.Option(
+    list(ROLES), "--role", help="commands, sagas, handlers, or several (repeat the option)."
+)
 
 
 def _run_worker(settings: Settings, migrate: bool, roles: list[str]) -> None:

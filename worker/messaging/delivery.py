@@ -118,7 +118,7 @@ def message_id_of(
             "missing_message_id", "set the message_id property (or a message-id header)"
         )
     try:
-        return check_message_id(candidate, reserved), None
+        return check_message_id(candidate, reserved, sealed_later=True), None
     except IdProblem as problem:
         return None, problem
 

@@ -6,9 +6,11 @@ import json
 from dataclasses import dataclass
 
 from worker.bus.commands import Command, InvalidCommand
+from worker.bus.message_ids import POLICY_PREFIX
 from worker.bus.registry import CommandRegistry
 from worker.bus.unit_of_work import MessageContext
 from worker.messaging.delivery import Delivery
+from worker.messaging.retry_seal import RetrySeal
 
 JSON_CONTENT_TYPES = {"", "application/json"}
 #: The only charset a JSON body may declare (RFC 8259: JSON exchanged between
@@ -87,12 +89,31 @@ def _decode(body: bytes) -> object:
         raise InvalidCommand("malformed_json", f"the body is not usable JSON: {error}") from None
 
 
-def open_envelope(delivery: Delivery, max_body_bytes: int, commands: CommandRegistry) -> Envelope:
-    """Check properties, size, content type, ids, name, JSON and schema, in that order."""
+def _check_issuer(delivery: Delivery, message_id: str, command: Command, seal: RetrySeal) -> None:
+    """A policy's message id only under a worker's seal; a policy's command only under its id."""
+    if message_id.startswith(POLICY_PREFIX) and not seal.authentic(
+        delivery.headers, delivery.queue, message_id, delivery.body
+    ):
+        raise InvalidCommand(
+            "reserved_message_id",
+            f"message ids of the form {POLICY_PREFIX}<handler>/... are the policies' own",
+        )
+    issuer = command.issued_by
+    if issuer is not None and not message_id.startswith(f"{POLICY_PREFIX}{issuer}/"):
+        raise InvalidCommand(
+            "reserved_command", f"{command.name()} is issued by the {issuer} policy only"
+        )
+
+
+def open_envelope(
+    delivery: Delivery, max_body_bytes: int, commands: CommandRegistry, seal: RetrySeal
+) -> Envelope:
+    """Check properties, size, content type, ids, name, JSON, schema and issuer, in that order."""
     message_id = _check_transport(delivery, max_body_bytes)
     name = delivery.command_name
     if name not in commands.public:
         raise InvalidCommand("unknown_command", f"unknown command {name!r}")
     command = commands.parse(name, _decode(delivery.body))
+    _check_issuer(delivery, message_id, command, seal)
     context = MessageContext(message_id, name, delivery.correlation_id)
     return Envelope(command, context)

@@ -1,4 +1,5 @@
-"""The outbox relay: publishes committed events, in order per aggregate, at least once."""
+"""The outbox relay: logs committed events (their gap-free positions), then publishes them,
+in order per aggregate, at least once."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from worker.messaging.publishing import publish_event
 from worker.persistence.models import OutboxRow
+from worker.readside.log import sequence_pending
 
 log = logging.getLogger("worker.outbox")
 
@@ -80,18 +82,28 @@ class OutboxRelay:
         self._wake.clear()
 
     async def publish_pending(self, channel: AbstractChannel) -> int:
-        """Publish one batch; return how many events went out (0: nothing to do, or stuck)."""
+        """Log and publish one batch; return the larger count (0: nothing to do, or stuck)."""
+        logged = await self.log_pending()
         if not self._is_postgres:
             # One process owns an SQLite file; a transaction here would hold its
             # only connection (and so every command) for the whole publish.
-            return await self._publish_batch(channel, None)
+            return max(logged, await self._publish_batch(channel, None))
+        async with in_transaction() as db:
+            if not await self._won_the_relay_lock(db):
+                return logged
+            return max(logged, await self._publish_batch(channel, db))
+
+    async def log_pending(self) -> int:
+        """Give positions to committed events that have none, in a transaction of its own:
+        they are committed before anything carrying them goes out."""
         async with in_transaction() as db:
             if not await self._won_the_relay_lock(db):
                 return 0
-            return await self._publish_batch(channel, db)
+            return await sequence_pending(db, self._batch_size)
 
     async def _publish_batch(self, channel: AbstractChannel, db: BaseDBAsyncClient | None) -> int:
-        query = OutboxRow.filter(sent_at=None).order_by("id").limit(self._batch_size)
+        query = OutboxRow.filter(sent_at=None, position__not_isnull=True)
+        query = query.order_by("position").limit(self._batch_size)
         if db is not None:
             query = query.select_for_update(skip_locked=True).using_db(db)
         rows = await query

@@ -92,6 +92,7 @@ def event_message(row: OutboxRow) -> Message:
             "causation-id": row.causation_id,
             "aggregate-id": row.aggregate_id,
             "aggregate-version": row.aggregate_version,
+            "event-position": row.position,
         },
     )
 

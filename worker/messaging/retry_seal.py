@@ -41,14 +41,22 @@ class RetrySeal:
         self, headers: Mapping[str, Any], queue: str, message_id: str, body: bytes
     ) -> tuple[int, int]:
         """(attempts, rounds) from ``headers`` if a worker sealed them, else (0, 0)."""
+        if not self.authentic(headers, queue, message_id, body):
+            return 0, 0
+        attempts, round_ = headers[h.ATTEMPTS], headers[h.RETRY_ROUND]
+        return int(attempts), int(round_)
+
+    def authentic(
+        self, headers: Mapping[str, Any], queue: str, message_id: str, body: bytes
+    ) -> bool:
+        """Whether a worker sealed this message for ``queue`` (a policy's command is)."""
         attempts, round_, seal = (headers.get(name) for name in h.SEALED)
         if not (_is_count(attempts) and _is_count(round_) and _looks_like_seal(seal)):
-            return 0, 0
+            return False
         assert isinstance(attempts, int)
         assert isinstance(round_, int)
         assert isinstance(seal, str)
-        expected = self._digest(queue, message_id, attempts, round_, body)
-        return (attempts, round_) if hmac.compare_digest(seal, expected) else (0, 0)
+        return hmac.compare_digest(seal, self._digest(queue, message_id, attempts, round_, body))
 
     def _digest(self, queue: str, message_id: str, attempts: int, round_: int, body: bytes) -> str:
         signed = hmac.new(self._key, digestmod=hashlib.sha256)

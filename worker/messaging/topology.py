@@ -3,11 +3,13 @@
 commands (direct; alternate exchange commands.routes)    <- clients publish here
   commands.routes (direct, the same bindings; alternate exchange commands.unrouted)
     commands.unrouted (fanout) -> queue commands.unrouted (consumed: dead-lettered)
+domain-events (topic; alternate exchange domain-events.unrouted)  <- the outbox relay
+  -> <handler>.events, one per event handler, bound for exactly its event types
 """
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Mapping, Sequence
 
 from aio_pika import ExchangeType
 from aio_pika.abc import AbstractChannel, AbstractQueue
@@ -41,9 +43,15 @@ UNROUTED_MAX_LENGTH = 100_000
 UNROUTED_COMMANDS = "commands.unrouted"
 
 
-def consumed_queues(commands: CommandRegistry) -> list[str]:
-    """Every queue the worker consumes: the command queues, then ``commands.unrouted``."""
-    return [*commands.queues, UNROUTED_COMMANDS]
+def consumed_queues(commands: CommandRegistry, handlers: Sequence[str] = ()) -> list[str]:
+    """Every queue the worker consumes: the command queues, ``commands.unrouted``, then
+    each event handler's ``<handler>.events``."""
+    return [*commands.queues, UNROUTED_COMMANDS, *(handler_queue(h) for h in handlers)]
+
+
+def handler_queue(handler: str) -> str:
+    """An event handler's own queue, bound to ``domain-events`` for exactly its event types."""
+    return f"{handler}.events"
 
 
 class _EveryKeyBut:
@@ -52,6 +60,12 @@ class _EveryKeyBut:
 
     def __contains__(self, key: object) -> bool:
         return key != self._queue
+
+
+def naming_keys_of_events(queue: str) -> Container[str]:
+    """On a handler's queue the routing key is the event's type, except on a retry copy
+    or a resent dead letter (the queue's name: the type is in ``type``)."""
+    return _EveryKeyBut(queue)
 
 
 def naming_keys(queue: str, commands: CommandRegistry) -> Container[str]:
@@ -69,8 +83,8 @@ class OwnQueues:
     """Whether the worker declares a queue (a consumed queue, its DLQ, any of its retry
     queues, with today's ``RETRY_DELAYS`` or an earlier one's): never a reply's address."""
 
-    def __init__(self, queues: list[str]) -> None:
-        queues = [*queues, UNROUTED_COMMANDS]
+    def __init__(self, queues: list[str], handlers: Sequence[str] = ()) -> None:
+        queues = [*queues, UNROUTED_COMMANDS, *(handler_queue(h) for h in handlers)]
         names = {*queues, *(dead_letter_queue(queue) for queue in queues), UNROUTED_EVENTS}
         self._names = frozenset(names)
         self._retry_prefixes = tuple(f"{queue}.retry." for queue in queues)
@@ -125,16 +139,40 @@ async def declare_commands(
     return {**queues, UNROUTED_COMMANDS: unrouted}
 
 
+async def declare_handlers(
+    channel: AbstractChannel,
+    handlers: Mapping[str, Sequence[str]],
+    retry_delays: tuple[float, ...] = (),
+) -> dict[str, AbstractQueue]:
+    """Each handler's queue (with its DLQ and retry queues), bound to ``domain-events``
+    for each of its event types; by handler name."""
+    events = await channel.get_exchange(EVENTS_EXCHANGE, ensure=False)
+    queues: dict[str, AbstractQueue] = {}
+    for handler, event_types in handlers.items():
+        queue = queues[handler] = await declare_command_queue(
+            channel, handler_queue(handler), retry_delays
+        )
+        for event_type in event_types:
+            await queue.bind(events, routing_key=event_type)
+    return queues
+
+
 async def declare_all(
-    channel: AbstractChannel, commands: CommandRegistry, retry_delays: tuple[float, ...] = ()
+    channel: AbstractChannel,
+    commands: CommandRegistry,
+    retry_delays: tuple[float, ...] = (),
+    handlers: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, AbstractQueue]:
     """Declare everything, upgrading the previous release's ``commands`` exchange (which
-    may reopen ``channel``: set its QoS after); return the queues to consume.
+    may reopen ``channel``: set its QoS after); return the queues to consume: the
+    command queues, then each event handler's (``<handler>.events``).
 
     A queue or exchange left with other arguments raises :class:`TopologyMismatch`.
     """
     try:
         await declare_events(channel)
-        return await declare_commands(channel, commands, retry_delays)
+        queues = await declare_commands(channel, commands, retry_delays)
+        handler_queues = await declare_handlers(channel, handlers or {}, retry_delays)
     except ChannelPreconditionFailed as error:
         raise mismatch(error) from None
+    return {**queues, **{handler_queue(name): q for name, q in handler_queues.items()}}

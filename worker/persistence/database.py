@@ -95,9 +95,15 @@ async def connect(settings: Settings, contexts: Contexts) -> None:
 
 async def migrate(settings: Settings, contexts: Contexts) -> None:
     """Apply tortoise's migrations (idempotent: applied ones are skipped)."""
+    from worker.readside.runner import prepare_read_side
+
     _ensure_sqlite_directory(settings)
+    config = tortoise_config(settings, contexts)
     try:
-        await tortoise_migrate(config=tortoise_config(settings, contexts))
+        await tortoise_migrate(config=config)
+        await Tortoise.init(config=config)
+        # The read models' tables are no migration: each projection generation has its own.
+        await prepare_read_side(contexts.subscriptions)
     finally:
         await close()
 
@@ -117,7 +123,7 @@ async def is_reachable() -> bool:
 
 #: A table of the framework's first migration and one of its latest: a database migrated
 #: by an older release fails here, with the migrate hint, not later in a session.
-SCHEMA_PROBES = ("inbox", "worker_secret")
+SCHEMA_PROBES = ("inbox", "event_log")
 
 
 def schema_probes() -> tuple[str, ...]:

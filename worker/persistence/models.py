@@ -1,9 +1,12 @@
-"""The framework's tables: inbox, outbox, audit log, worker secret. Each context keeps its own."""
+"""The framework's tables: inbox, outbox, audit log, worker secret (and the read side's, in
+``read_side``). Each context keeps its own."""
 
 from __future__ import annotations
 
 from tortoise import fields
 from tortoise.models import Model
+
+from worker.persistence import read_side
 
 
 class InboxRow(Model):
@@ -35,6 +38,8 @@ class OutboxRow(Model):
     causation_id = fields.CharField(max_length=255, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True, db_index=True)
+    #: Its place in the event log, given by the relay before it publishes (None: not yet).
+    position = fields.BigIntField(null=True, db_index=True)
 
     class Meta:
         table = "outbox"
@@ -67,4 +72,4 @@ class WorkerSecret(Model):
 
 
 #: The tables of the framework's tortoise app (imported classes are not registered).
-__models__ = [InboxRow, OutboxRow, AuditRow, WorkerSecret]
+__models__ = [InboxRow, OutboxRow, AuditRow, WorkerSecret, *read_side.__models__]

@@ -62,3 +62,18 @@ async def update_versioned(
     )
     changed, _ = await db.execute_query(sql, [*db_values(model, values), id, version])
     return int(changed)
+
+
+async def inserted(db: BaseDBAsyncClient, sql: str, values: list[Any]) -> int:
+    """Run an ``INSERT ... ON CONFLICT DO NOTHING`` (``?`` placeholders); return the rows
+    it inserted (0: the key was there).
+
+    tortoise's PostgreSQL client reads the count of an INSERT from the wrong word of its
+    status (``INSERT <oid> <rows>``): the count is asked for with ``RETURNING`` instead.
+    """
+    if db.capabilities.dialect != "postgres":
+        changed, _ = await db.execute_query(sql, values)
+        return int(changed)
+    counted = f"WITH inserted AS ({sql} RETURNING 1) SELECT COUNT(*) AS n FROM inserted"
+    _, rows = await db.execute_query(dialect_sql(db, counted), values)
+    return int(rows[0]["n"])

@@ -1,0 +1,86 @@
+"""Beside each handler's consumer: its heartbeat, its mark, and what its queue has not brought.
+
+The queue is the fast path; the log is the safety net. An event of the handler's
+types that has waited in the log for ``catch_up_after`` seconds without being applied
+(a handler added after the event was published, a queue purged by hand) is applied
+from the log, through the same exactly-once path, so every handler converges on the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from worker.persistence.sql import dialect_sql
+from worker.readside.applying import HandlerRuntime
+from worker.readside.progress import standing, unapplied_sql
+
+log = logging.getLogger("worker.handlers")
+
+_SEEN = "UPDATE handler_state SET seen_at = ? WHERE name = ?"
+_ERROR = "UPDATE handler_state SET last_error = ?, last_error_at = ? WHERE name = ?"
+
+
+async def record_error(db: BaseDBAsyncClient, handler: str, error: BaseException) -> None:
+    """Keep the handler's last error for ``projections list`` (best effort)."""
+    text = f"{type(error).__name__}: {error}"[:2000]
+    with contextlib.suppress(Exception):
+        await db.execute_query(dialect_sql(db, _ERROR), [text, datetime.now(UTC), handler])
+
+
+class HandlerKeeper:
+    def __init__(
+        self,
+        runtime: HandlerRuntime,
+        *,
+        interval: float = 1.0,
+        catch_up_after: float = 3.0,
+        batch_size: int = 200,
+    ) -> None:
+        self._runtime = runtime
+        self._interval = interval
+        self._catch_up_after = timedelta(seconds=catch_up_after)
+        self._batch_size = batch_size
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception as error:  # the database is away: the next tick tries again
+                log.warning("handler %s: keeping its mark failed: %s", self._runtime.name, error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._interval)
+
+    async def tick(self) -> int:
+        """Beat, move the mark, catch up from the log; return how many events it applied."""
+        db = connections.get("default")
+        name = self._runtime.name
+        await db.execute_query(dialect_sql(db, _SEEN), [datetime.now(UTC), name])
+        where = await standing(db, self._runtime.subscription)
+        if where.next_position is None:
+            return 0
+        before = datetime.now(UTC) - self._catch_up_after
+        types = sorted(self._runtime.types)
+        query = (
+            f"SELECT l.event_id {unapplied_sql(types)} AND l.logged_at < ? "
+            "ORDER BY l.position LIMIT ?"
+        )
+        params = [where.position, where.head, *types, name, before, self._batch_size]
+        _, rows = await db.execute_query(dialect_sql(db, query), params)
+        applied = 0
+        for row in rows:
+            try:
+                await self._runtime.apply(row["event_id"])
+            except Exception as error:
+                await record_error(db, name, error)
+                log.warning("handler %s: catching up %s failed: %s", name, row["event_id"], error)
+                break
+            applied += 1
+        if applied:
+            log.info("handler %s: applied %d events from the log", name, applied)
+        return applied
