@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.customers.events import CustomerRegistered
+from domain.customers.events import CustomerRegistered, LoyaltyPointsAwarded
+from domain.customers.loyalty import validate_award, validate_loyalty_points
 from domain.shared.countries import COUNTRY_CODES
 from domain.shared.errors import InvalidValue
 from domain.shared.ids import validate_id
@@ -103,16 +104,12 @@ class Customer(TimestampedAggregate):
         updated_at: datetime | None = None,
     ) -> None:
         super().__init__(validate_id("customer", id), version, created_at, updated_at)
-        if isinstance(loyalty_points, bool) or not isinstance(loyalty_points, int):
-            raise InvalidValue(f"loyalty points are a whole number, got {loyalty_points!r}")
-        if loyalty_points < 0:
-            raise InvalidValue(f"loyalty points cannot be negative, got {loyalty_points}")
         self.name = validate_name(name)
         self.email = email
         self.billing_address = billing_address
         self.shipping_address = shipping_address
         self.payment_account_id = validate_id("account", payment_account_id)
-        self.loyalty_points = loyalty_points
+        self.loyalty_points = validate_loyalty_points(loyalty_points)
 
     @classmethod
     def register(
@@ -139,3 +136,18 @@ class Customer(TimestampedAggregate):
             )
         )
         return customer
+
+    def award_loyalty_points(self, order_id: str, points: int) -> None:
+        """Add ``points`` for the order ``order_id`` (the award for a confirmed order)."""
+        order_id = validate_id("order", order_id)
+        total = validate_loyalty_points(self.loyalty_points + validate_award(points))
+        self.loyalty_points = total
+        self.record(
+            LoyaltyPointsAwarded(
+                aggregate_id=self.id,
+                aggregate_version=self.next_version,
+                order_id=order_id,
+                points=points,
+                loyalty_points=total,
+            )
+        )

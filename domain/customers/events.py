@@ -29,3 +29,12 @@ class CustomerRegistered(CustomerEvent):
     payment_account_id: str
     billing_address: dict[str, str | None]
     shipping_address: dict[str, str | None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoyaltyPointsAwarded(CustomerEvent):
+    """``points`` earned by the order ``order_id``; ``loyalty_points`` is the new balance."""
+
+    order_id: str
+    points: int
+    loyalty_points: int

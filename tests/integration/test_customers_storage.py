@@ -132,6 +132,43 @@ async def test_other_contexts_read_a_customers_payment_account(customers_databas
         assert await directory.payment_account_of("nobody") is None
 
 
+async def award(customer_id: str, order_id: str, points: int) -> Outcome:
+    body = {"customer_id": customer_id, "order_id": order_id, "points": points}
+    return await handle(CONTEXTS.commands.parse("AwardLoyaltyPoints", body))
+
+
+async def test_awarded_loyalty_points_are_stored_past_what_a_32_bit_column_holds(
+    customers_database: str,
+) -> None:
+    customer_id, _ = await a_customer()
+    big = 3_000_000_000  # an order of three billion euros: beyond PostgreSQL's INTEGER
+
+    first, second = await award(customer_id, "ord-1", big), await award(customer_id, "ord-2", 7)
+
+    assert (first.status, second.status) == (Status.ACCEPTED, Status.ACCEPTED)
+    customer = await storage.stored(Customer, customer_id)
+    assert (customer.loyalty_points, customer.version) == (big + 7, 3)
+    rows = await OutboxRow.filter(aggregate_id=customer_id).order_by("id")
+    [*_, last] = rows
+    assert (last.event_type, last.aggregate_version) == ("customers.LoyaltyPointsAwarded", 3)
+    payload = json.loads(last.payload)
+    assert {key: payload[key] for key in payload if key != "occurred_at"} == {
+        "customer_id": customer_id,
+        "order_id": "ord-2",
+        "points": 7,
+        "loyalty_points": big + 7,
+    }
+
+
+async def test_points_for_an_unknown_customer_are_rejected(customers_database: str) -> None:
+    outcome = await award("nobody", "ord-1", 5)
+
+    assert (outcome.status, outcome.error and outcome.error.code) == (
+        Status.REJECTED,
+        "customer_not_found",
+    )
+
+
 # --- the CLI, run as ``python -m worker`` against the same database ----------------------
 
 
@@ -158,6 +195,15 @@ async def test_customers_show_prints_the_customer_as_json(customers_database: st
         "version": 1,
     }
     assert shown["created_at"] == shown["updated_at"] is not None
+
+
+async def test_customers_show_prints_the_loyalty_points_awarded(customers_database: str) -> None:
+    customer_id, _ = await a_customer()
+    await award(customer_id, "ord-1", 129)
+
+    code, out, _ = await cli(customers_database, "customers", "show", customer_id, "--json")
+
+    assert (code, json.loads(out)["loyalty_points"], json.loads(out)["version"]) == (0, 129, 2)
 
 
 async def test_customers_show_and_list_print_readable_lines(customers_database: str) -> None:

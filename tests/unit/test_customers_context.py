@@ -1,4 +1,5 @@
-"""The customers context: its command's wire contract, its handler on the fakes, its read port."""
+"""The customers context: its commands' wire contract, its handlers on the fakes, its read
+port, and what its customer_orders projection assumes of the orders' published events."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 
 from domain.accounts.account import Account
 from domain.customers.customer import Address, Customer, Email
+from domain.orders.events import OrderEvent
+from domain.orders.order import ENDED, OrderStatus
 from domain.shared.model import AggregateRoot
 from tests.fakes import FAKE_TABLES, FakeTable, FakeUnitOfWorkFactory
 from worker.bus.commands import InvalidCommand
@@ -18,7 +21,9 @@ from worker.bus.unit_of_work import MessageContext
 from worker.context import Contexts
 from worker.contexts import accounts, customers
 from worker.contexts.accounts.commands import OpenAccount
-from worker.contexts.customers.commands import RegisterCustomer
+from worker.contexts.customers.commands import AwardLoyaltyPoints, RegisterCustomer
+from worker.contexts.customers.loyalty import AWARD_LOYALTY_POINTS
+from worker.contexts.customers.orders_projection import CUSTOMER_ORDERS, STATUS_AFTER, adds_a_line
 from worker.contexts.customers.published import CustomerDirectory
 
 CONTEXTS = Contexts([accounts.CONTEXT, customers.CONTEXT])
@@ -220,6 +225,100 @@ async def test_the_same_message_twice_is_answered_from_the_inbox() -> None:
     assert len(factory.store.table("customers")) == 1
 
 
+# --- loyalty points ----------------------------------------------------------------------
+
+AWARD: dict[str, Any] = {"customer_id": "cust-1", "order_id": "ord-1", "points": 129}
+
+
+def test_award_loyalty_points_is_a_public_command_only_the_policy_may_issue() -> None:
+    command = parse("AwardLoyaltyPoints", AWARD)
+
+    assert isinstance(command, AwardLoyaltyPoints)
+    assert CONTEXTS.commands.queue_of("AwardLoyaltyPoints") == "customers.commands"
+    assert (AwardLoyaltyPoints.internal, AwardLoyaltyPoints.issued_by) == (
+        False,
+        "award_loyalty_points",
+    )
+    assert AwardLoyaltyPoints.identity_fields == ("customer_id", "order_id")
+    assert command.aggregate_id == "cust-1"
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"points": 0}, "points: "),
+        ({"points": -5}, "points: "),
+        ({"points": "129"}, "points: "),
+        ({"points": 12.5}, "points: "),
+        ({"points": True}, "points: "),
+        ({"points": 2**63}, "points: "),
+        ({"order_id": "a/b"}, "order_id: "),
+        ({"customer_id": ""}, "customer_id: "),
+    ],
+)
+def test_an_award_of_no_whole_positive_points_is_refused_naming_the_field(
+    change: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(InvalidCommand) as raised:
+        parse("AwardLoyaltyPoints", {**AWARD, **change})
+
+    assert named in raised.value.message
+
+
+async def test_awarded_points_add_up_and_loyalty_points_awarded_goes_out() -> None:
+    bus, factory = await with_account()
+    await send(bus, REQUEST)
+
+    first = await send(bus, AWARD, "AwardLoyaltyPoints")
+    second = await send(bus, {**AWARD, "order_id": "ord-2", "points": 1}, "AwardLoyaltyPoints")
+
+    assert (first.status, second.status) == (Status.ACCEPTED, Status.ACCEPTED)
+    row = factory.store.table("customers")["cust-1"]
+    assert (row["points"], row["version"]) == (130, 3)
+    awarded = [e.payload() for e, _ in factory.store.outbox if e.name() == "LoyaltyPointsAwarded"]
+    assert awarded == [
+        {"customer_id": "cust-1", "order_id": "ord-1", "points": 129, "loyalty_points": 129},
+        {"customer_id": "cust-1", "order_id": "ord-2", "points": 1, "loyalty_points": 130},
+    ]
+
+
+async def test_points_for_a_customer_who_does_not_exist_are_rejected() -> None:
+    bus, factory = await with_account()
+
+    outcome = await send(bus, AWARD, "AwardLoyaltyPoints")
+
+    assert refusal(outcome) == (Status.REJECTED, "customer_not_found")
+    assert outcome.error is not None and "cust-1" in outcome.error.message
+    assert factory.store.table("customers") == {}
+
+
+# --- the customer_orders projection: the orders' published contract, by name alone ------
+
+
+def test_customer_orders_follows_every_event_an_order_records() -> None:
+    recorded = {event.type_name() for event in OrderEvent.__subclasses__()}
+
+    assert set(CUSTOMER_ORDERS.events) == recorded
+    assert len(CUSTOMER_ORDERS.events) == len(recorded)
+
+
+def test_the_statuses_it_shows_and_the_ended_ones_are_the_orders_own() -> None:
+    shown = {status for status, _ in STATUS_AFTER.values()} | {"draft", "placed"}
+    ended = {status for status, ends in STATUS_AFTER.values() if ends}
+
+    assert shown == {status.value for status in OrderStatus}
+    assert ended == {status.value for status in ENDED}
+
+
+@pytest.mark.parametrize(
+    ("quantity", "line_quantity", "opens"), [(2, 2, True), (1, 3, False), (5, 6, False)]
+)
+def test_an_item_added_opens_a_line_only_when_the_line_holds_just_those_units(
+    quantity: int, line_quantity: int, opens: bool
+) -> None:
+    assert adds_a_line({"quantity": quantity, "line_quantity": line_quantity}) is opens
+
+
 # --- the read port and the declaration ---------------------------------------------------
 
 
@@ -233,12 +332,16 @@ async def test_the_customer_directory_tells_which_account_a_customer_pays_with()
         assert await directory.payment_account_of("nobody") is None
 
 
-def test_the_context_declares_its_command_event_table_read_port_and_cli() -> None:
+def test_the_context_declares_its_commands_events_tables_ports_and_subscriptions() -> None:
     context = customers.CONTEXT
 
     assert context.name == "customers"
-    assert list(context.handlers) == [RegisterCustomer]
-    assert [event.type_name() for event in context.events] == ["customers.CustomerRegistered"]
+    assert list(context.handlers) == [RegisterCustomer, AwardLoyaltyPoints]
+    assert [event.type_name() for event in context.events] == [
+        "customers.CustomerRegistered",
+        "customers.LoyaltyPointsAwarded",
+    ]
+    assert context.subscriptions == (CUSTOMER_ORDERS, AWARD_LOYALTY_POINTS)
     assert [store.aggregate for store in context.aggregates] == [Customer]
     assert context.read_ports == {CustomerDirectory: CustomerDirectory}
     assert CONTEXTS.tortoise_apps["customers"] == (
@@ -246,4 +349,5 @@ def test_the_context_declares_its_command_event_table_read_port_and_cli() -> Non
         "worker.contexts.customers.migrations",
     )
     assert context.cli is not None
-    assert {command.name for command in context.cli().registered_commands} == {"show", "list"}
+    registered = {command.name for command in context.cli().registered_commands}
+    assert registered == {"show", "list", "orders"}

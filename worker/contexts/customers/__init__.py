@@ -1,4 +1,5 @@
-"""Customers: register a customer, with addresses and the account that pays for their orders."""
+"""Customers: register a customer, with addresses and the account that pays for their orders;
+follow their orders, and award loyalty points for the confirmed ones."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import TYPE_CHECKING
 from domain.customers import events
 from worker.context import BoundedContext
 from worker.contexts.customers.handlers import HANDLERS
+from worker.contexts.customers.loyalty import AWARD_LOYALTY_POINTS
+from worker.contexts.customers.orders_projection import CUSTOMER_ORDERS
 from worker.contexts.customers.persistence import CUSTOMERS
 from worker.contexts.customers.published import CustomerDirectory
 
@@ -25,9 +28,10 @@ CONTEXT = BoundedContext(
     name="customers",
     handlers=HANDLERS,
     aggregates=(CUSTOMERS,),
-    events=(events.CustomerRegistered,),
+    events=(events.CustomerRegistered, events.LoyaltyPointsAwarded),
     models="worker.contexts.customers.persistence",
     migrations="worker.contexts.customers.migrations",
     read_ports={CustomerDirectory: CustomerDirectory},
     cli=_cli,
+    subscriptions=(CUSTOMER_ORDERS, AWARD_LOYALTY_POINTS),
 )

@@ -1,4 +1,4 @@
-"""What clients may ask of customers, on ``customers.commands``."""
+"""What clients (and the loyalty policy) may ask of customers, on ``customers.commands``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from domain.customers.customer import (
     Email,
     validate_country,
 )
+from domain.customers.loyalty import MAX_LOYALTY_POINTS
 from domain.shared.countries import COUNTRY_CODES
 from domain.shared.errors import InvalidValue
 from worker.bus.commands import UNSTORABLE_TEXT, Command, EntityId
@@ -92,6 +93,25 @@ class RegisterCustomer(Command):
             return Email(email).address
         except InvalidValue as error:
             raise ValueError(str(error)) from None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.customer_id
+
+
+class AwardLoyaltyPoints(Command):
+    """Award ``points`` to ``customer_id`` for the confirmed order ``order_id``.
+
+    Public, so that it goes through the inbox like any command, but issued by the
+    ``award_loyalty_points`` policy alone: anyone else's is refused.
+    """
+
+    identity_fields: ClassVar[tuple[str, ...]] = ("customer_id", "order_id")
+    issued_by: ClassVar[str | None] = "award_loyalty_points"
+
+    customer_id: EntityId
+    order_id: EntityId
+    points: Annotated[int, Field(gt=0, le=MAX_LOYALTY_POINTS)]
 
     @property
     def aggregate_id(self) -> str:

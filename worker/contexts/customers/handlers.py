@@ -6,7 +6,11 @@ Handlers raise domain errors; they never commit. The bus commits the unit of wor
 from __future__ import annotations
 
 from domain.customers.customer import Customer, Email
-from domain.customers.errors import CustomerAlreadyExists, PaymentAccountNotFound
+from domain.customers.errors import (
+    CustomerAlreadyExists,
+    CustomerNotFound,
+    PaymentAccountNotFound,
+)
 from domain.shared.ports import Repository
 from worker.bus.commands import Command
 from worker.bus.messagebus import Handler
@@ -36,6 +40,14 @@ async def register_customer(cmd: commands.RegisterCustomer, uow: UnitOfWork) -> 
     customers(uow).add(customer)
 
 
+async def award_loyalty_points(cmd: commands.AwardLoyaltyPoints, uow: UnitOfWork) -> None:
+    customer = await customers(uow).get(cmd.customer_id)
+    if customer is None:
+        raise CustomerNotFound(f"customer {cmd.customer_id} does not exist")
+    customer.award_loyalty_points(cmd.order_id, cmd.points)
+
+
 HANDLERS: dict[type[Command], Handler] = {
     commands.RegisterCustomer: register_customer,
+    commands.AwardLoyaltyPoints: award_loyalty_points,
 }

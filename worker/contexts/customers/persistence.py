@@ -23,7 +23,7 @@ class CustomerRow(Model):
     billing_address = fields.TextField()
     shipping_address = fields.TextField()
     payment_account_id = fields.CharField(max_length=64)
-    loyalty_points = fields.IntField(default=0)
+    loyalty_points = fields.BigIntField(default=0)
     version = fields.IntField()
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
