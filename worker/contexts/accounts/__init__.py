@@ -1,4 +1,5 @@
-"""Accounts: open, deposit, withdraw, freeze, unfreeze and close an account."""
+"""Accounts: open, deposit, withdraw, freeze, unfreeze and close an account; each
+account's statement (the ``account_statement`` projection)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from worker.context import BoundedContext
 from worker.contexts.accounts.handlers import HANDLERS
 from worker.contexts.accounts.persistence import ACCOUNTS
 from worker.contexts.accounts.published import AccountDirectory
+from worker.contexts.accounts.statement import ACCOUNT_STATEMENT
 
 if TYPE_CHECKING:
     import typer
@@ -37,4 +39,5 @@ CONTEXT = BoundedContext(
     migrations="worker.contexts.accounts.migrations",
     read_ports={AccountDirectory: AccountDirectory},
     cli=_cli,
+    subscriptions=(ACCOUNT_STATEMENT,),
 )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 
@@ -18,7 +19,11 @@ from worker.cli.common import (
 from worker.cli.errors import DATABASE_ERRORS, MIGRATE_HINT, database_failure
 from worker.config import Settings
 from worker.contexts.accounts.persistence import AccountRow, account_to_domain
+from worker.contexts.accounts.statement import ACCOUNT_STATEMENT, statement_of
 from worker.persistence import database
+from worker.readside.read_model import open_read_model
+
+T = TypeVar("T")
 
 accounts_app = typer.Typer(help="Read accounts.", no_args_is_help=True)
 
@@ -35,24 +40,37 @@ def account_json(row: AccountRow) -> dict[str, Any]:
     }
 
 
-async def _query(settings: Settings, account_id: str | None) -> list[dict[str, Any]]:
+async def _accounts(account_id: str | None) -> list[dict[str, Any]]:
+    query = AccountRow.all() if account_id is None else AccountRow.filter(id=account_id)
+    return [account_json(row) for row in await query.order_by("id")]
+
+
+async def _statement(account_id: str) -> dict[str, Any] | None:
+    """The account's statement from the live read model; None if there is no such account."""
+    account = await AccountRow.get_or_none(id=account_id)
+    if account is None:
+        return None
+    entries = await statement_of(await open_read_model(ACCOUNT_STATEMENT), account_id)
+    return {"account_id": account_id, "currency": account.currency, "entries": entries}
+
+
+async def _connected(settings: Settings, query: Callable[[], Awaitable[T]]) -> T:
     try:
         await open_database(settings)
-        query = AccountRow.all() if account_id is None else AccountRow.filter(id=account_id)
-        return [account_json(row) for row in await query.order_by("id")]
+        return await query()
     finally:
         await database.close()
 
 
-def _read(account_id: str | None) -> list[dict[str, Any]]:
-    """The accounts (all, or the one), or one line saying why the database cannot tell."""
+def _read(query: Callable[[], Awaitable[T]]) -> T:
+    """What ``query`` reads, or one line saying why the database cannot tell."""
     settings = load_settings()
     path = settings.sqlite_path
     # Reading never creates the file (nor its directory), as connecting would.
     if path is not None and path != ":memory:" and not Path(path).exists():
         fail(f"the database file {path} does not exist: {MIGRATE_HINT}")
     try:
-        return run_async(_query(settings, account_id))
+        return run_async(_connected(settings, query))
     except DATABASE_ERRORS as error:
         raise database_failure(error, settings.database_url) from error
 
@@ -70,7 +88,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one account."""
-    found = _read(account_id)
+    found = _read(lambda: _accounts(account_id))
     if not found:
         fail(f"no account {account_id!r}")
     print_json(found[0]) if as_json else typer.echo(_line(found[0]))
@@ -79,9 +97,35 @@ def show(
 @accounts_app.command("list")
 def list_accounts(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List all accounts."""
-    found = _read(None)
+    found = _read(lambda: _accounts(None))
     if as_json:
         print_json(found)
     else:
         for account in found:
             typer.echo(_line(account))
+
+
+def _entry_line(entry: dict[str, Any], currency: str) -> str:
+    return (
+        f"#{entry['position']:<8} {entry['at']:<32} {entry['kind']:<20} "
+        f"{entry['amount']:>18} {entry['balance']:>18} {currency}  {entry['cause'] or '-'}"
+    )
+
+
+@accounts_app.command("statement")
+def statement(
+    account_id: str = typer.Argument(..., metavar="ACCOUNT_ID", callback=valid_id("account")),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show an account's movements, oldest first: position in the event log, time, kind
+    (deposit, withdrawal, or a saga's <kind>.<step> such as transfer.withdraw), signed
+    amount, balance after it, and the message id of the command that caused it."""
+    found = _read(lambda: _statement(account_id))
+    if found is None:
+        fail(f"no account {account_id!r}")
+    currency = found.pop("currency")
+    if as_json:
+        print_json(found)
+    else:
+        for entry in found["entries"]:
+            typer.echo(_entry_line(entry, currency))

@@ -1,4 +1,5 @@
-"""Catalog: add products, restock, reprice and discontinue them; hold stock for orders.
+"""Catalog: add products, restock, reprice and discontinue them; hold stock for orders;
+each product's availability (the ``product_availability`` projection).
 
 ``ReserveStock``, ``ReleaseStock``, ``CommitStock`` and ``ReturnStock`` are the order
 saga's own: internal commands, never read from AMQP.
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from domain.catalog import events
 from worker.context import BoundedContext
+from worker.contexts.catalog.availability import PRODUCT_AVAILABILITY
 from worker.contexts.catalog.checks import CATALOG_CHECK
 from worker.contexts.catalog.handlers import HANDLERS
 from worker.contexts.catalog.persistence import PRODUCTS
@@ -48,4 +50,5 @@ CONTEXT = BoundedContext(
     cli=_cli,
     cli_name="products",
     settings=CatalogSettings,
+    subscriptions=(PRODUCT_AVAILABILITY,),
 )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 
@@ -14,8 +15,12 @@ from domain.shared.errors import InvalidValue
 from worker.cli.common import fail, load_settings, open_database, print_json, run_async, shown
 from worker.cli.errors import DATABASE_ERRORS, MIGRATE_HINT, database_failure
 from worker.config import Settings
+from worker.contexts.catalog.availability import PRODUCT_AVAILABILITY, availability_of
 from worker.contexts.catalog.persistence import ProductRow, ReservationRow, product_to_domain
 from worker.persistence import database
+from worker.readside.read_model import open_read_model
+
+T = TypeVar("T")
 
 products_app = typer.Typer(help="Read products and their stock.", no_args_is_help=True)
 
@@ -35,29 +40,37 @@ def product_json(row: ProductRow, held: list[ReservationRow], now: datetime) -> 
     }
 
 
-async def _query(settings: Settings, sku: str | None) -> list[dict[str, Any]]:
+async def _products(sku: str | None) -> list[dict[str, Any]]:
+    rows = ProductRow.all() if sku is None else ProductRow.filter(id=sku)
+    held = ReservationRow.all() if sku is None else ReservationRow.filter(sku=sku)
+    by_sku: defaultdict[str, list[ReservationRow]] = defaultdict(list)
+    for reservation in await held.order_by("order_id"):
+        by_sku[reservation.sku].append(reservation)
+    now = datetime.now(UTC)
+    return [product_json(row, by_sku[row.id], now) for row in await rows.order_by("id")]
+
+
+async def _availability(sku: str | None) -> list[dict[str, Any]]:
+    return await availability_of(await open_read_model(PRODUCT_AVAILABILITY), sku)
+
+
+async def _connected(settings: Settings, query: Callable[[], Awaitable[T]]) -> T:
     try:
         await open_database(settings)
-        rows = ProductRow.all() if sku is None else ProductRow.filter(id=sku)
-        held = ReservationRow.all() if sku is None else ReservationRow.filter(sku=sku)
-        by_sku: defaultdict[str, list[ReservationRow]] = defaultdict(list)
-        for reservation in await held.order_by("order_id"):
-            by_sku[reservation.sku].append(reservation)
-        now = datetime.now(UTC)
-        return [product_json(row, by_sku[row.id], now) for row in await rows.order_by("id")]
+        return await query()
     finally:
         await database.close()
 
 
-def _read(sku: str | None) -> list[dict[str, Any]]:
-    """The products (all, or the one), or one line saying why the database cannot tell."""
+def _read(query: Callable[[], Awaitable[T]]) -> T:
+    """What ``query`` reads, or one line saying why the database cannot tell."""
     settings = load_settings()
     path = settings.sqlite_path
     # Reading never creates the file (nor its directory), as connecting would.
     if path is not None and path != ":memory:" and not Path(path).exists():
         fail(f"the database file {path} does not exist: {MIGRATE_HINT}")
     try:
-        return run_async(_query(settings, sku))
+        return run_async(_connected(settings, query))
     except DATABASE_ERRORS as error:
         raise database_failure(error, settings.database_url) from error
 
@@ -67,6 +80,10 @@ def _valid_sku(value: str) -> str:
         return validate_sku(value)
     except InvalidValue:  # its message repeats the whole value
         fail(f"invalid sku {shown(value)}: it must match {SKU_PATTERN}", 2)
+
+
+def _any_sku(value: str | None) -> str | None:
+    return None if value is None else _valid_sku(value)
 
 
 def _line(product: dict[str, Any]) -> str:
@@ -84,7 +101,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one product and its stock."""
-    found = _read(sku)
+    found = _read(lambda: _products(sku))
     if not found:
         fail(f"no product {sku!r}")
     print_json(found[0]) if as_json else typer.echo(_line(found[0]))
@@ -93,9 +110,38 @@ def show(
 @products_app.command("list")
 def list_products(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List all products and their stock."""
-    found = _read(None)
+    found = _read(lambda: _products(None))
     if as_json:
         print_json(found)
     else:
         for product in found:
             typer.echo(_line(product))
+
+
+AVAILABILITY_HEADER = (
+    f"{'SKU':<20} {'ON HAND':>10} {'RESERVED':>10} {'AVAILABLE':>10}  {'STATUS':<12} CHANGED AT"
+)
+
+
+def _availability_line(product: dict[str, Any]) -> str:
+    return (
+        f"{product['sku']:<20} {product['on_hand']:>10} {product['reserved']:>10} "
+        f"{product['available']:>10}  {product['status']:<12} {product['changed_at']}"
+    )
+
+
+@products_app.command("availability")
+def availability(
+    sku: str | None = typer.Option(None, "--sku", help="Only this product.", callback=_any_sku),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show what each product has on hand, reserved and available, as its events last
+    told (the product_availability projection), ordered by sku. A reservation that ran
+    out still counts until the product's next stock event; `products show` counts now."""
+    found = _read(lambda: _availability(sku))
+    if as_json:
+        print_json(found)
+        return
+    typer.echo(AVAILABILITY_HEADER)
+    for product in found:
+        typer.echo(_availability_line(product))
