@@ -134,5 +134,6 @@ def bootstrap(
         retention=retention,
         handlers=handlers,
         command_relay=command_relay,
+        handler_names=tuple(s.name for s in catalog.subscriptions),
     )
     return Worker(settings, catalog, bus, relay, service, sagas)

@@ -58,6 +58,7 @@ class WorkerService:
         retention: RetentionSweeper | None = None,
         handlers: HandlerRunner | None = None,
         command_relay: CommandRelay | None = None,
+        handler_names: tuple[str, ...] = (),
     ) -> None:
         self._settings = settings
         self._bus = bus
@@ -67,6 +68,9 @@ class WorkerService:
         self._consume_commands = consume_commands
         self._handlers = handlers
         self._command_relay = command_relay
+        #: Every event handler's queue is the worker's own (never a reply's address),
+        #: whether this process runs the handlers or not.
+        self._handler_names = handler_names
         self.ready = asyncio.Event()
         self._seal: RetrySeal | None = None
 
@@ -131,7 +135,7 @@ class WorkerService:
         }
         replies = ReplyPublisher(connection)
         seal = await self._retry_seal()
-        own = topology.OwnQueues(self._commands.queues, [r.name for r in runtimes])
+        own = topology.OwnQueues(self._commands.queues, self._handler_names)
         consumers: list[tuple[QueueConsumer, str]] = [
             (
                 CommandConsumer(

@@ -20,6 +20,7 @@ from tests.wiring import HANDLERS as COMMAND_HANDLERS
 from worker.bus.messagebus import MessageBus
 from worker.contexts.accounts.persistence import AccountRow
 from worker.contexts.transfers.persistence import TransferRow
+from worker.messaging.outbox_relay import OutboxRelay
 from worker.persistence.models import OutboxRow
 from worker.persistence.retention import RetentionSweeper
 from worker.sagas.dispatcher import BusDispatcher
@@ -76,8 +77,13 @@ class Ledger:
             )
 
 
-async def sweep_oldest_events(account_id: str, versions: int) -> None:
-    """As if the relay sent them two days ago and retention ran."""
+async def sweep_oldest_events(account_id: str, versions: int, logged: bool = False) -> None:
+    """As if the relay sent them two days ago and retention ran: before this release's
+    event log (``logged=False``: an upgraded database's old history), or with it."""
+    if logged:
+        relay = OutboxRelay(batch_size=1000, poll_interval=1, is_postgres=False)
+        while await relay.log_pending():
+            pass
     two_days_ago = datetime.now(UTC) - timedelta(days=2)
     await OutboxRow.filter(aggregate_id=account_id, aggregate_version__lte=versions).update(
         sent_at=two_days_ago

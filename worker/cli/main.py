@@ -33,6 +33,7 @@ from worker.ops.check.cli import check
 from worker.ops.dlq.cli import dlq_app
 from worker.ops.sagas import sagas_app
 from worker.persistence import database
+from worker.readside.cli import projections_app
 
 app = typer.Typer(
     help="An async message-bus worker: commands from RabbitMQ, an inbox and outbox.",
@@ -45,6 +46,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(sagas_app, name="sagas")
 app.add_typer(audit_app, name="audit")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(projections_app, name="projections")
 app.command(help=send.__doc__)(send)
 app.command("check")(check)
 

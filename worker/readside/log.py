@@ -11,7 +11,7 @@ follow versions (version n+1 cannot commit before version n has).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,3 +130,41 @@ async def read_from(
     query = f"SELECT {COLUMNS} FROM event_log WHERE position > ?{where} ORDER BY position LIMIT ?"
     _, rows = await db.execute_query(dialect_sql(db, query), [after, *kinds, limit])
     return [logged_event(dict(row)) for row in rows]
+
+
+_KEPT = (
+    "SELECT position AS n, aggregate_id, aggregate_version, event_type, payload, causation_id "
+    "FROM event_log WHERE aggregate_type = ? AND position > ? ORDER BY position LIMIT ?"
+)
+_UNLOGGED_OF = (
+    "SELECT id AS n, aggregate_id, aggregate_version, event_type, payload, causation_id "
+    "FROM outbox WHERE aggregate_type = ? AND position IS NULL AND id > ? ORDER BY id LIMIT ?"
+)
+
+
+async def count_committed(db: BaseDBAsyncClient, aggregate_type: str) -> int:
+    """How many events of ``aggregate_type`` have committed (logged, or not logged yet)."""
+    total = 0
+    for source in ("event_log WHERE", "outbox WHERE position IS NULL AND"):
+        query = f"SELECT COUNT(*) AS n FROM {source} aggregate_type = ?"
+        _, rows = await db.execute_query(dialect_sql(db, query), [aggregate_type])
+        total += int(rows[0]["n"])
+    return total
+
+
+async def committed(
+    db: BaseDBAsyncClient, aggregate_type: str, batch_size: int
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every committed event of ``aggregate_type``, in batches: the log's, then those the
+    relay has not logged yet (still only in the outbox). Retention never sweeps the log,
+    so a check reading this sees each aggregate's whole record."""
+    for query in (_KEPT, _UNLOGGED_OF):
+        last = 0
+        while True:
+            params = [aggregate_type, last, batch_size]
+            _, rows = await db.execute_query(dialect_sql(db, query), params)
+            if rows:
+                yield [dict(row) for row in rows]
+                last = int(rows[-1]["n"])
+            if len(rows) < batch_size:
+                break

@@ -3,7 +3,7 @@
 The only module of this context another context may import. A check of another
 context reads the accounts here, inside the check engine's snapshot, never
 through the accounts' rows: the ledger is every account's balance and version,
-and its event record (its outbox rows, which retention may have partly swept).
+and its event record (the event log, plus what the relay has not logged yet).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from worker.contexts.accounts.checks import (
 from worker.contexts.accounts.persistence import AccountRow
 from worker.ops.check.engine import NoProgress, Progress
 from worker.ops.check.facts import Violation
-from worker.persistence.models import OutboxRow
+from worker.readside.log import committed, count_committed
 
 __all__ = [
     "DEPOSITED",
@@ -64,28 +64,28 @@ def _amount(event_type: str, payload: str) -> Decimal | None:
 async def _events(
     db: BaseDBAsyncClient, progress: Progress
 ) -> tuple[list[EventFacts], list[Violation]]:
-    rows = OutboxRow.filter(aggregate_type="accounts").using_db(db)
-    progress.start("reading the event record", await rows.count())
+    progress.start("reading the event record", await count_committed(db, "accounts"))
     events: list[EventFacts] = []
     unreadable: list[Violation] = []
-    last = 0
-    while True:
-        batch = await rows.filter(id__gt=last).order_by("id").limit(BATCH)
+    async for batch in committed(db, "accounts", BATCH):
         for row in batch:
             try:
-                amount = _amount(row.event_type, row.payload)
+                amount = _amount(row["event_type"], row["payload"])
             except (ValueError, KeyError, TypeError, ArithmeticError) as error:
-                problem = f"version {row.aggregate_version}: unreadable payload ({error!r})"
-                unreadable.append(Violation("event_record", row.aggregate_id, problem))
+                problem = f"version {row['aggregate_version']}: unreadable payload ({error!r})"
+                unreadable.append(Violation("event_record", row["aggregate_id"], problem))
                 amount = None
-            event = EventFacts(
-                row.aggregate_id, row.aggregate_version, row.event_type, amount, row.causation_id
+            events.append(
+                EventFacts(
+                    row["aggregate_id"],
+                    int(row["aggregate_version"]),
+                    row["event_type"],
+                    amount,
+                    row["causation_id"],
+                )
             )
-            events.append(event)
         progress.advance(len(batch))
-        if len(batch) < BATCH:
-            return events, unreadable
-        last = batch[-1].id
+    return events, unreadable
 
 
 async def read_ledger(db: BaseDBAsyncClient, progress: Progress | None = None) -> AccountLedger:

@@ -81,8 +81,10 @@ def check(
     The checks read one snapshot of the whole database, then (unless --skip-sagas)
     ask Temporal whether the sagas of unfinished work are alive. Each violation is
     one line (kind: subject: detail), then a summary line with what each check
-    counted. Sent events are deleted after OUTBOX_RETENTION_HOURS: what cannot be
-    recomputed without them is counted "not verifiable", not as a violation.
+    counted. Each account's history is read from the event log, which keeps every
+    event; a history whose start was swept from the outbox before the log existed (a
+    database upgraded from an older release) is counted "not verifiable", not as a
+    violation.
     """
     settings = load_settings()
     require_database_file(settings)

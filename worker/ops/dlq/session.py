@@ -40,10 +40,18 @@ def commands() -> CommandRegistry:
     return contexts(load_settings()).commands
 
 
+@cache
+def event_handlers() -> list[str]:
+    """The event handlers of every bounded context: each has a queue and a DLQ."""
+    from worker.bootstrap import contexts
+
+    return [s.name for s in contexts(load_settings()).subscriptions]
+
+
 def dead_letter_queues(queue: str | None) -> list[str]:
-    """The DLQs to work on: every consumed queue's (``commands.unrouted`` too), or the
-    one ``--queue`` names."""
-    known = consumed_queues(commands())
+    """The DLQs to work on: every consumed queue's (``commands.unrouted`` and the event
+    handlers' too), or the one ``--queue`` names."""
+    known = consumed_queues(commands(), event_handlers())
     if queue is None:
         return [dead_letter_queue(name) for name in known]
     name = queue.removesuffix(".dlq")
