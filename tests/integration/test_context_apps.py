@@ -85,7 +85,7 @@ async def test_a_database_missing_a_context_s_tables_is_refused_with_the_migrate
     try:
         await database.check_schema()
         assert database.schema_probes() == (
-            *("inbox", "event_log", "accounts", "transfers"),
+            *("inbox", "worker_secret", "event_log", "accounts", "transfers"),
             *("customers", "products", "orders"),
         )
     finally:

@@ -105,7 +105,7 @@ def run(
     migrate: bool = typer.Option(False, "--migrate", help="Apply migrations before starting."),
     role: list[str] = ROLE,
 ) -> None:
-    """Consume commands, relay the outbox and run sagas until SIGTERM/SIGINT."""
+    """Consume commands, run event handlers and sagas, relay the outbox; until SIGTERM."""
     settings = load_settings()
     configure_logging(settings.log_level)
     _run_worker(settings, migrate, role)

@@ -121,9 +121,9 @@ async def is_reachable() -> bool:
     return True
 
 
-#: A table of the framework's first migration and one of its latest: a database migrated
+#: A table of the framework's first migration and of its latest ones: a database migrated
 #: by an older release fails here, with the migrate hint, not later in a session.
-SCHEMA_PROBES = ("inbox", "event_log")
+SCHEMA_PROBES = ("inbox", "worker_secret", "event_log")
 
 
 def schema_probes() -> tuple[str, ...]:

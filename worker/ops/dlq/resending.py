@@ -19,7 +19,9 @@ from aio_pika.abc import AbstractConnection
 from rich.console import Console
 from rich.progress import Progress
 
+from worker.bus.message_ids import POLICY_PREFIX
 from worker.config import Settings
+from worker.messaging.retry_seal import RetrySeal
 from worker.ops.dlq.letters import DeadLetter
 from worker.ops.dlq.ramp import resend_letters
 from worker.ops.dlq.redelivery import redelivery
@@ -27,6 +29,7 @@ from worker.ops.dlq.resend_report import Answer, ResendInterrupted, ResendReport
 from worker.ops.dlq.session import audit, commands
 from worker.ops.dlq.store import DeadLetterStore, OutcomeWatcher, ready_counts
 from worker.ops.dlq.views import audit_after, audit_before
+from worker.persistence.secrets import load_retry_seal
 
 CHUNK_LETTERS = 500
 CHUNK_SECONDS = 300.0
@@ -34,15 +37,27 @@ CHUNK_SECONDS = 300.0
 
 class StoreSender:
     """Sends letters back with ``retry-reply-to`` set; an edited body (by DLQ id)
-    replaces the original."""
+    replaces the original. A policy's command goes back sealed again (its DLQ copy
+    lost the seal, and its queue takes a policy's message id only under one)."""
 
-    def __init__(self, store: DeadLetterStore, reply_to: str, bodies: dict[str, bytes]) -> None:
+    def __init__(
+        self,
+        store: DeadLetterStore,
+        reply_to: str,
+        bodies: dict[str, bytes],
+        seal: RetrySeal | None = None,
+    ) -> None:
         self._store, self._reply_to, self._bodies = store, reply_to, bodies
+        self._seal = seal
 
     async def send(self, letter: DeadLetter) -> None:
-        await self._store.send(
-            letter, redelivery(letter, self._reply_to, self._bodies.get(letter.id))
-        )
+        message = redelivery(letter, self._reply_to, self._bodies.get(letter.id))
+        message_id = message.message_id or ""
+        if self._seal is not None and message_id.startswith(POLICY_PREFIX):
+            assert message.headers is not None
+            queue = letter.original_queue
+            message.headers.update(self._seal.headers(queue, message_id, 0, 0, message.body))
+        await self._store.send(letter, message)
 
     async def remove(self, letter: DeadLetter) -> None:
         await self._store.remove(letter)
@@ -56,6 +71,7 @@ class ResendAudit:
         self, settings: Settings, operator: str, reason: str, edited: str | None = None
     ) -> None:
         self._settings, self._operator, self._reason = settings, operator, reason
+        self.settings = settings
         self.edited = edited
         self.action = "dlq.retry" if edited is None else "dlq.edit"
 
@@ -118,6 +134,9 @@ async def send_in_chunks(
     count as left). A broker or database failure raises ``ResendInterrupted``.
     """
     report, watcher = ResendReport(len(letters)), OutcomeWatcher()
+    seal = None
+    if any((letter.message_id or "").startswith(POLICY_PREFIX) for letter in letters):
+        seal = await load_retry_seal(audit.settings)
     everything = Counter(letter.id for letter in letters)
     with progress(len(letters)) as advance:
         try:
@@ -137,7 +156,7 @@ async def send_in_chunks(
                     report.chunks += 1
                     await resend_letters(
                         found,
-                        StoreSender(store, reply_to, bodies or {}),
+                        StoreSender(store, reply_to, bodies or {}, seal),
                         watcher,
                         audit,
                         rate=rate,
