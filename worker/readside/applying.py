@@ -52,7 +52,6 @@ _COMMAND = (
     "INSERT INTO command_outbox (message_id, command, body, correlation_id, causation_id, "
     "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING"
 )
-_APPLIED_AT = "UPDATE handler_state SET last_applied_at = ? WHERE name = ?"
 
 
 async def record_handled(db: BaseDBAsyncClient, handler: str, event: LoggedEvent) -> bool:
@@ -77,6 +76,9 @@ class HandlerRuntime:
         self._on_commands = on_commands
         self._failing = failing
         self._locks = KeyedLocks()
+        #: When this process last applied an event (the keeper writes it to the state
+        #: row: an update there per event would serialise every apply on that row).
+        self.last_applied: datetime | None = None
 
     async def apply(self, event_id: str) -> Applied:
         event = await log.by_id(connections.get("default"), event_id)
@@ -92,32 +94,34 @@ class HandlerRuntime:
         stream = f"{event.aggregate_type}/{event.aggregate_id}"
         async with self._locks.hold(stream), in_transaction() as db:
             applied = await self._apply(db, event)
+        self.last_applied = datetime.now(UTC)
         if applied is Applied.APPLIED and isinstance(self.subscription, Policy):
             self._on_commands()
         return applied
 
     async def _apply(self, db: BaseDBAsyncClient, event: LoggedEvent) -> Applied:
-        share = " FOR SHARE" if db.capabilities.dialect == "postgres" else ""
-        # FOR SHARE: a rebuild's swap (FOR UPDATE) waits for applies in flight, and they for it.
+        share = " FOR KEY SHARE" if db.capabilities.dialect == "postgres" else ""
+        # A rebuild's swap (FOR UPDATE) waits for applies in flight, and they for it; the
+        # keeper's heartbeat (a plain UPDATE) waits for neither.
         _, rows = await db.execute_query(dialect_sql(db, _STATE + share), [self.name])
         generation = int(rows[0]["generation"]) if rows else 1
         started = int(rows[0]["started_position"]) if rows else 0
-        if not await record_handled(db, self.name, event):
-            return Applied.DUPLICATE
         subscription = self.subscription
         if isinstance(subscription, Projection):
+            # The aggregate's cursor is locked before any handled record is written, so two
+            # processes applying one aggregate's events always lock in the same order.
             model = ReadModel(db, subscription, generation)
             applied = await apply_in_order(model, cursor_name(self.name, generation), event)
             for earlier in applied[:-1]:  # the gap it filled: recorded as handled too
                 await record_handled(db, self.name, earlier)
-            result = Applied.APPLIED if applied else Applied.DUPLICATE
-        elif event.position <= started:
-            result = Applied.BEFORE_START
-        else:
-            await self._issue(db, subscription, event)
-            result = Applied.APPLIED
-        await db.execute_query(dialect_sql(db, _APPLIED_AT), [datetime.now(UTC), self.name])
-        return result
+            new = await record_handled(db, self.name, event)
+            return Applied.APPLIED if applied and new else Applied.DUPLICATE
+        if not await record_handled(db, self.name, event):
+            return Applied.DUPLICATE
+        if event.position <= started:
+            return Applied.BEFORE_START
+        await self._issue(db, subscription, event)
+        return Applied.APPLIED
 
     @staticmethod
     async def _issue(db: BaseDBAsyncClient, policy: Policy, event: LoggedEvent) -> None:
@@ -126,7 +130,7 @@ class HandlerRuntime:
             params = [
                 policy.message_id(event.event_id, index),
                 command.name(),
-                command.model_dump_json(),
+                command.model_dump_json(by_alias=True),
                 event.correlation_id or event.event_id,
                 event.event_id,
                 now,

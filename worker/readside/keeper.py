@@ -22,7 +22,10 @@ from worker.readside.progress import standing, unapplied_sql
 
 log = logging.getLogger("worker.handlers")
 
-_SEEN = "UPDATE handler_state SET seen_at = ? WHERE name = ?"
+_SEEN = (
+    "UPDATE handler_state SET seen_at = ?, last_applied_at = COALESCE(?, last_applied_at) "
+    "WHERE name = ?"
+)
 _ERROR = "UPDATE handler_state SET last_error = ?, last_error_at = ? WHERE name = ?"
 
 
@@ -60,7 +63,8 @@ class HandlerKeeper:
         """Beat, move the mark, catch up from the log; return how many events it applied."""
         db = connections.get("default")
         name = self._runtime.name
-        await db.execute_query(dialect_sql(db, _SEEN), [datetime.now(UTC), name])
+        beat = [datetime.now(UTC), self._runtime.last_applied, name]
+        await db.execute_query(dialect_sql(db, _SEEN), beat)
         where = await standing(db, self._runtime.subscription)
         if where.next_position is None:
             return 0

@@ -106,3 +106,13 @@ async def wait_until_applied(
         if time.monotonic() >= deadline:
             return False
         await asyncio.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+
+
+async def position_caused_by(db: BaseDBAsyncClient, message_id: str) -> int | None:
+    """The highest log position of the events a command (by message id) caused, once the
+    relay has logged them (None: none yet, or it caused none): what a caller passes to
+    :func:`wait_until_applied` to read its own write."""
+    query = "SELECT MAX(position) AS last FROM event_log WHERE causation_id = ?"
+    _, rows = await db.execute_query(dialect_sql(db, query), [message_id])
+    last = rows[0]["last"]
+    return None if last is None else int(last)
