@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
@@ -49,6 +50,10 @@ class HandlerKeeper:
         self._interval = interval
         self._catch_up_after = timedelta(seconds=catch_up_after)
         self._batch_size = batch_size
+        #: After a catch-up fails, the next waits longer (up to a minute): a handler that
+        #: fails on every event is not hammered through the log as well as its queue.
+        self._failures = 0
+        self._next_catch_up = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -66,7 +71,7 @@ class HandlerKeeper:
         beat = [datetime.now(UTC), self._runtime.last_applied, name]
         await db.execute_query(dialect_sql(db, _SEEN), beat)
         where = await standing(db, self._runtime.subscription)
-        if where.next_position is None:
+        if where.next_position is None or time.monotonic() < self._next_catch_up:
             return 0
         before = datetime.now(UTC) - self._catch_up_after
         types = sorted(self._runtime.types)
@@ -83,8 +88,11 @@ class HandlerKeeper:
             except Exception as error:
                 await record_error(db, name, error)
                 log.warning("handler %s: catching up %s failed: %s", name, row["event_id"], error)
+                self._failures += 1
+                self._next_catch_up = time.monotonic() + min(60.0, 2.0**self._failures)
                 break
             applied += 1
+            self._failures = 0
         if applied:
             log.info("handler %s: applied %d events from the log", name, applied)
         return applied
