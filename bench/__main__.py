@@ -1,8 +1,10 @@
-"""``python -m bench all|sagas|orders [--quick]``: the worker beside hand-written baselines.
+"""``python -m bench all|sagas|orders|projections [--quick]``: the worker beside hand-written
+baselines.
 
 Every comparison alternates the two sides within one run on one machine; each
 figure is the median of the rounds. Prints a table and writes a JSON file.
-``sagas`` runs the transfer and order sagas only, ``orders`` the order saga only.
+``sagas`` runs the transfer and order sagas only, ``orders`` the order saga only,
+``projections`` the read side only (a projection applying events, commit→projection).
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 
 from bench.commands import Round, as_json, latency, median_round, throughput_round
-from bench.env import Environment, baseline_process, worker_process
+from bench.env import Environment
 from bench.orders import compare_orders
+from bench.processes import baseline_process, worker_process
+from bench.projections import compare_applying, projection_latency
+from bench.report import report
 from bench.sagas import compare_sagas
 
 console = Console(stderr=True)
-PARTS = ("all", "sagas", "orders")
+PARTS = ("all", "sagas", "orders", "projections")
 
 
 def plan(quick: bool) -> dict[str, Any]:
@@ -113,6 +117,26 @@ async def command_parts(
     }
 
 
+async def projection_parts(
+    env: Environment, logs: Path, progress: Progress, p: dict[str, Any], commands: float | None
+) -> dict[str, Any]:
+    """The read side at ``commands``/2 per second (measured here when not given)."""
+    task = progress.add_task("projections", total=2 * p["rounds"] + 1)
+    applying = await compare_applying(
+        env, logs, p["n"], p["rounds"], p["accounts"], lambda: progress.advance(task)
+    )
+    if commands is None:
+        round_ = await throughput_round(
+            env, worker_process, "worker", logs, n=p["n"], accounts=p["accounts"]
+        )
+        commands = round_.per_second
+    lat = await projection_latency(
+        env, logs, rate=commands / 2, seconds=p["rate_seconds"], accounts=p["accounts"]
+    )
+    progress.advance(task)
+    return {"projection_applying": applying, "projection_latency": lat}
+
+
 async def run_all(quick: bool, out: Path, part: str = "all") -> dict[str, Any]:
     p = plan(quick)
     results: dict[str, Any] = {
@@ -132,15 +156,19 @@ async def run_all(quick: bool, out: Path, part: str = "all") -> dict[str, Any]:
         with Progress(console=console, transient=True) as progress:
             if part == "all":
                 results.update(await command_parts(env, logs, progress, p))
+            if part in ("all", "projections"):
+                measured = results["throughput"]["worker"]["per_second"] if part == "all" else None
+                results.update(await projection_parts(env, logs, progress, p, measured))
             if part in ("all", "sagas"):
                 task = progress.add_task("sagas", total=2 * p["rounds"])
                 results["sagas"] = await compare_sagas(
                     env, p["transfers"], p["rounds"], p["accounts"], lambda: progress.advance(task)
                 )
-            task = progress.add_task("orders", total=2 * p["rounds"])
-            results["orders"] = await compare_orders(
-                env, p["orders"], p["rounds"], p["accounts"], lambda: progress.advance(task)
-            )
+            if part in ("all", "sagas", "orders"):
+                task = progress.add_task("orders", total=2 * p["rounds"])
+                results["orders"] = await compare_orders(
+                    env, p["orders"], p["rounds"], p["accounts"], lambda: progress.advance(task)
+                )
     finally:
         await env.close()
     return results
@@ -149,54 +177,6 @@ async def run_all(quick: bool, out: Path, part: str = "all") -> dict[str, Any]:
 def save(results: dict[str, Any], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str))
-
-
-def report(results: dict[str, Any]) -> None:
-    table = Table(title=f"bench ({'quick' if results['quick'] else 'full'}) {results['when']}")
-    for column in ("measure", "worker", "baseline", "worker/baseline", "target"):
-        table.add_column(column)
-    if "throughput" in results:
-        command_rows(table, results)
-    for key, label, target in (
-        ("sagas", "transfers/s (sagas)", ">= 0.8"),
-        ("orders", "orders/s (sagas)", "(a figure)"),
-    ):
-        if key in results:
-            s = results[key]
-            w, b = f"{s['worker_per_second']:.1f}", f"{s['baseline_per_second']:.1f}"
-            table.add_row(label, w, b, f"{s['ratio']:.2f}", target)
-    Console().print(table)
-
-
-def command_rows(table: Table, results: dict[str, Any]) -> None:
-    for key, label in (
-        ("throughput", "commands/s"),
-        ("throughput_hot_spot", "commands/s, 20% hot"),
-    ):
-        t = results[key]
-        table.add_row(
-            label,
-            f"{t['worker']['per_second']:.0f}",
-            f"{t['baseline']['per_second']:.0f}",
-            f"{t['ratio']:.2f}",
-            ">= 0.8 and >= 1000/s",
-        )
-    lat = results["latency"]
-    for key, target in (("publish_to_commit", "p99 < 50 ms"), ("outbox_lag", "p99 < 100 ms")):
-        v = lat[key]
-        table.add_row(
-            f"{key} @ {lat['rate_per_second']:.0f}/s",
-            f"p50 {v['p50_ms']:.1f} p95 {v['p95_ms']:.1f} p99 {v['p99_ms']:.1f} ms",
-            "",
-            "",
-            target,
-        )
-    w = results["throughput"]["worker"]
-    table.add_row("peak RSS", f"{w['peak_rss_mb']:.0f} MB", "", "", "< 150 MB")
-    table.add_row("CPU per 1,000 commands", f"{w['cpu_seconds_per_1000']:.2f} s", "", "", "")
-    table.add_row("start-up to ready", f"{w['startup_seconds']:.2f} s", "", "", "< 2 s")
-    for name, value in results["growth"].items():
-        table.add_row(f"growth: {name}", f"{value:.0f}/s", "", "", "")
 
 
 def main() -> None:

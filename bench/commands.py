@@ -14,7 +14,8 @@ from pathlib import Path
 import aio_pika
 import asyncpg
 
-from bench.env import Environment, Process, wait_for_count
+from bench.env import Environment, wait_for_count
+from bench.processes import Process
 
 Factory = Callable[[Environment, Path, int], Process]
 COUNT_INBOX = "SELECT count(*) FROM inbox WHERE message_id LIKE 'b-%'"

@@ -1,4 +1,4 @@
-"""A private vhost and database per benchmark run, and the processes under test."""
+"""A private vhost and database per benchmark run, emptied between rounds."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from urllib.parse import quote
 import aio_pika
 import asyncpg
 
+from bench.projection_baseline import STATEMENT_DDL, STATEMENT_TABLE
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 AMQP_BASE = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -29,10 +31,19 @@ TABLES = (
     "product_reservations",
     "orders",
     "order_lines",
+    "event_log",
+    "handled_events",
+    "projection_cursors",
+    "command_outbox",
+    STATEMENT_TABLE,
 )
 QUEUES = tuple(
     f"{context}.commands" for context in ("accounts", "transfers", "customers", "catalog", "orders")
 )
+#: Every handler's state starts again from an empty log (its live generation is kept).
+RESTART_HANDLERS = """UPDATE handler_state SET position = 0, started_position = 0,
+    last_applied_at = NULL, last_error = NULL, last_error_at = NULL, seen_at = NULL,
+    rebuild_owner = NULL, rebuild_started_at = NULL"""
 
 
 def _rabbitmqctl(*args: str) -> None:
@@ -44,6 +55,7 @@ class Environment:
     """One vhost and one migrated PostgreSQL database, dropped by ``close``."""
 
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    handler_queues: tuple[str, ...] = ()
 
     @property
     def vhost(self) -> str:
@@ -74,9 +86,17 @@ class Environment:
         from worker.bootstrap import contexts
         from worker.messaging import topology
 
+        catalog = contexts()
+        # The handlers' queues too, as a deployed worker leaves them: events published
+        # while no handler runs wait there (else only the log's slower catch-up finds them).
+        handlers = {s.name: sorted(s.events) for s in catalog.subscriptions}
+        self.handler_queues = tuple(topology.handler_queue(name) for name in handlers)
         connection = await aio_pika.connect(self.amqp_url)
-        await topology.declare_all(await connection.channel(), contexts().commands)
+        await topology.declare_all(await connection.channel(), catalog.commands, (), handlers)
         await connection.close()
+        db = await asyncpg.connect(self.database_url)
+        await db.execute(STATEMENT_DDL)
+        await db.close()
         return self
 
     async def close(self) -> None:
@@ -86,10 +106,16 @@ class Environment:
         _rabbitmqctl("delete_vhost", self.vhost)
 
     async def reset(self, accounts: int, inbox_rows: int = 0, balance: int = 0) -> None:
-        """Empty every table and queue and (re)create ``accounts`` accounts holding ``balance``."""
+        """Empty every table and queue and (re)create ``accounts`` accounts holding ``balance``.
+
+        The read side starts again too: an empty log, no handled records or cursors, every
+        handler's mark at 0 and its live read model empty.
+        """
         db = await asyncpg.connect(self.database_url)
         try:
-            await db.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
+            tables = [*TABLES, *await live_read_model_tables(db)]
+            await db.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
+            await db.execute(RESTART_HANDLERS)
             await db.execute(
                 """INSERT INTO accounts (id, owner, currency, balance, status, version, updated_at)
                    SELECT 'acc-' || i, 'Bench', 'EUR', $2, 'open', 1, now()
@@ -104,81 +130,30 @@ class Environment:
                        FROM generate_series(1, $1) AS i""",
                     inbox_rows,
                 )
-            await db.execute("ANALYZE")
+            # Only our tables: a bare ANALYZE also takes the cluster's shared catalogs, where
+            # it can wait behind other databases' sessions (a hang seen with e2e tests running).
+            await db.execute(f"ANALYZE {', '.join(tables)}")
         finally:
             await db.close()
         connection = await aio_pika.connect(self.amqp_url)
         channel = await connection.channel()
-        for queue in QUEUES:
+        for queue in (*QUEUES, *self.handler_queues):
             await (await channel.declare_queue(queue, passive=True)).purge()
         await connection.close()
 
 
-class Process:
-    """A consumer under test: the worker or the baseline, as its own process."""
+async def live_read_model_tables(db: asyncpg.Connection) -> list[str]:
+    """Each projection's tables in the generation it reads now (``<logical>_g<n>``)."""
+    from worker.bootstrap import contexts
+    from worker.readside.declarations import Projection, physical_table
 
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.args, self.env, self.log_path = args, env, log
-        self.popen: subprocess.Popen[bytes] | None = None
-        self.startup_seconds = 0.0
-
-    def start(self, timeout: float = 60) -> Process:
-        started = time.monotonic()
-        log = self.log_path.open("wb")
-        self.popen = subprocess.Popen(
-            self.args,
-            cwd=ROOT,
-            env={**os.environ, **self.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        while b"ready:" not in self.log_path.read_bytes():
-            if self.popen.poll() is not None or time.monotonic() - started > timeout:
-                raise RuntimeError(f"{self.args} did not start:\n{self.log_path.read_text()}")
-            time.sleep(0.01)
-        self.startup_seconds = time.monotonic() - started
-        return self
-
-    def cpu_seconds(self) -> float:
-        assert self.popen is not None
-        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def peak_rss_mb(self) -> float:
-        assert self.popen is not None
-        for line in Path(f"/proc/{self.popen.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    def stop(self) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(30)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-
-
-def worker_process(env: Environment, log: Path, prefetch: int) -> Process:
-    return Process(
-        [sys.executable, "-m", "worker", "run", "--role", "commands"],
-        {
-            "AMQP_URL": env.amqp_url,
-            "DATABASE_URL": env.database_url,
-            "PREFETCH": str(prefetch),
-            "LOG_LEVEL": "INFO",
-        },
-        log,
-    )
-
-
-def baseline_process(env: Environment, log: Path, prefetch: int) -> Process:
-    return Process(
-        [sys.executable, "-m", "bench.baseline"],
-        {"AMQP_URL": env.amqp_url, "DATABASE_URL": env.database_url, "PREFETCH": str(prefetch)},
-        log,
-    )
+    generations = dict(await db.fetch("SELECT name, generation FROM handler_state"))
+    return [
+        physical_table(logical, generations.get(s.name, 1))
+        for s in contexts().subscriptions
+        if isinstance(s, Projection)
+        for logical in s.tables
+    ]
 
 
 async def wait_for_count(url: str, sql: str, wanted: int, timeout: float) -> float:

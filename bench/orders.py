@@ -20,8 +20,9 @@ import aio_pika
 import asyncpg
 from temporalio.client import Client
 
-from bench.env import Environment, Process
+from bench.env import Environment
 from bench.order_baseline import TASK_QUEUE, BenchOrder, Job, Line
+from bench.processes import Process
 from bench.sagas import alternate
 
 SKUS = [f"BENCH-{i}" for i in range(10)]
@@ -105,7 +106,7 @@ async def wait_confirmed(url: str, n: int, timeout: float = 600) -> float:
 async def worker_round(env: Environment, address: str, logs: Path, n: int, accounts: int) -> float:
     jobs = await seed(env, n, accounts)
     process = Process(
-        [sys.executable, "-m", "worker", "run"],
+        [sys.executable, "-m", "worker", "run", "--role", "commands", "--role", "sagas"],
         {
             "AMQP_URL": env.amqp_url,
             "DATABASE_URL": env.database_url,

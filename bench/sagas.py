@@ -14,7 +14,8 @@ from typing import Any
 import aio_pika
 from temporalio.client import Client
 
-from bench.env import Environment, Process, wait_for_count
+from bench.env import Environment, wait_for_count
+from bench.processes import Process
 from bench.saga_baseline import TASK_QUEUE, BenchTransfer, Move
 from worker.bootstrap import contexts as _contexts
 from worker.sagas.client import search_attributes as _declared_attributes
@@ -34,7 +35,7 @@ def pairs(n: int, accounts: int) -> list[tuple[str, str]]:
 async def worker_round(env: Environment, address: str, logs: Path, n: int, accounts: int) -> float:
     await env.reset(accounts, balance=1_000_000)
     process = Process(
-        [sys.executable, "-m", "worker", "run"],
+        [sys.executable, "-m", "worker", "run", "--role", "commands", "--role", "sagas"],
         {
             "AMQP_URL": env.amqp_url,
             "DATABASE_URL": env.database_url,

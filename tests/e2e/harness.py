@@ -98,7 +98,7 @@ class BusClient:
         self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
     async def __aenter__(self) -> BusClient:
-        self.connection = await aio_pika.connect(self.amqp_url)
+        self.connection = await aio_pika.connect(self.amqp_url, timeout=30)
         self.channel = await self.connection.channel(publisher_confirms=True)
         self.reply_queue = await self.channel.declare_queue(exclusive=True, auto_delete=True)
         await self.reply_queue.consume(self._on_reply, no_ack=True)

@@ -11,6 +11,7 @@ from tortoise import connections
 
 from worker.bus.commands import InvalidCommand
 from worker.bus.failures import Failure
+from worker.bus.outcomes import Outcome
 from worker.config import Settings
 from worker.messaging.delivery import read_delivery
 from worker.messaging.publishing import ReplyPublisher
@@ -66,10 +67,16 @@ class EventConsumer(QueueConsumer):
         if result is None:
             await message.nack(requeue=True)
         elif isinstance(result, Failed):
-            await record_error(connections.get("default"), self._runtime.name, result.error)
+            if result.failure is not Failure.INVALID:  # junk on its queue is not its failure
+                await record_error(connections.get("default"), self._runtime.name, result.error)
             await self._router.route(self._channel, delivery, event_type, result, started)
         else:
             await message.ack()
+            # An operator resending a dead letter (``retry-reply-to``) waits for its outcome.
+            accepted = Outcome.accepted(event_id)
+            await self._replies.send(
+                delivery, accepted if result is Applied.APPLIED else accepted.as_duplicate()
+            )
             log.debug(
                 "handler=%s event=%s event_id=%s outcome=%s duration_ms=%.1f",
                 self._runtime.name,
