@@ -15,6 +15,7 @@ from tests.integration.context_storage import database_fixture
 from tests.integration.readside_support import (
     TallyKind,
     alerting_policy,
+    commit_outbox,
     entries,
     entries_projection,
     log_everything,
@@ -202,6 +203,19 @@ async def test_a_policy_never_fires_for_an_event_logged_before_it_first_started(
     await prepare_read_side([policy])
     [later] = await logged([outbox_row(kind.tallied, "t-1", 3)])
     assert await runtime.apply(later.event_id) is Applied.APPLIED, "a restart keeps its start"
+
+
+async def test_a_policy_starts_after_events_committed_but_not_logged_yet(kind: TallyKind) -> None:
+    """An upgraded database's old outbox rows, or events that waited while no relay ran:
+    they are logged before the policy takes the head as its start."""
+    waiting = outbox_row(kind.tallied, "t-9", 1)
+    await commit_outbox([waiting])
+    policy = alerting_policy(unique("alerts"), [kind.tallied])
+
+    await prepare_read_side([policy])
+
+    assert await HandlerRuntime(policy).apply(waiting["event_id"]) is Applied.BEFORE_START
+    assert not await CommandOutboxRow.filter(causation_id=waiting["event_id"]).exists()
 
 
 async def test_the_standing_follows_what_was_applied_and_never_passes_an_unapplied_event(

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from worker.context import BoundedContext, ContextConflict, Contexts
+from worker.messaging.topology import handler_queue
 from worker.readside.cli import state_of
-from worker.readside.declarations import LoggedEvent, Policy, Projection, queue_of
+from worker.readside.declarations import LoggedEvent, Policy, Projection
 from worker.readside.progress import Standing
 
 
@@ -31,7 +32,7 @@ def context(name: str, *subscriptions: Any) -> BoundedContext:
 
 
 def test_a_handler_s_queue_is_its_name_dot_events() -> None:
-    assert queue_of("account_statement") == "account_statement.events"
+    assert handler_queue("account_statement") == "account_statement.events"
 
 
 @pytest.mark.parametrize("name", ["", "Account", "with-dash", "with space"])

@@ -158,7 +158,7 @@ async def test_the_first_sweep_runs_at_start_and_a_stop_ends_the_wait_for_the_ne
     stop = asyncio.Event()
 
     task = asyncio.create_task(sweeper.run(stop))
-    await wait_until(lambda: sweeper.calls == ["inbox", "outbox"])
+    await wait_until(lambda: sweeper.calls == ["inbox", "outbox", "command_outbox"])
     started = time.monotonic()
     stop.set()
     await asyncio.wait_for(task, 1)
@@ -184,7 +184,7 @@ async def test_a_restarted_run_waits_out_the_interval_instead_of_sweeping_again(
     sweeper = ScriptedSweeper([], interval=3600, batch_size=10)
     first_stop, second_stop = asyncio.Event(), asyncio.Event()
     first = asyncio.create_task(sweeper.run(first_stop))
-    await wait_until(lambda: len(sweeper.calls) == 2)
+    await wait_until(lambda: len(sweeper.calls) == 3)
     first_stop.set()
     await asyncio.wait_for(first, 1)
 
@@ -193,7 +193,7 @@ async def test_a_restarted_run_waits_out_the_interval_instead_of_sweeping_again(
     second_stop.set()
     await asyncio.wait_for(second, 1)
 
-    assert sweeper.calls == ["inbox", "outbox"]
+    assert sweeper.calls == ["inbox", "outbox", "command_outbox"]
 
 
 async def test_sweep_once_loops_until_a_batch_comes_back_short() -> None:
@@ -202,4 +202,4 @@ async def test_sweep_once_loops_until_a_batch_comes_back_short() -> None:
     deleted = await sweeper.sweep_once()
 
     assert deleted == (5, 2)
-    assert sweeper.calls == ["inbox", "inbox", "inbox", "outbox", "outbox"]
+    assert sweeper.calls == [*["inbox"] * 3, *["outbox"] * 2, "command_outbox"]

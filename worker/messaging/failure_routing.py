@@ -75,7 +75,7 @@ class FailureRouter:
         started: float,
     ) -> None:
         record = failed.record()
-        dlq_id = await dead_letter(channel, delivery, record, command)
+        dlq_id = await dead_letter(channel, delivery, record, command, self._seal)
         await delivery.message.ack()
         outcome = Outcome.invalid(delivery.message_id or "", record.code, record.message)
         log_outcome(delivery, outcome, started, f" failure={record.failure_class} dlq_id={dlq_id}")

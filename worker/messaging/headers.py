@@ -14,6 +14,9 @@ RETRY_ROUND = "retry-round"
 #: The HMAC that proves a worker wrote the two counts above (see ``retry_seal``).
 RETRY_SEAL = "retry-seal"
 SEALED = (ATTEMPTS, RETRY_ROUND, RETRY_SEAL)
+#: On a dead letter of a policy's command that arrived under the worker's seal: the seal
+#: over it afresh, so that ``dlq resend`` may seal it again (and only it, unedited).
+POLICY_SEAL = "policy-seal"
 #: The command name, so a message coming back from a retry queue (whose routing
 #: key is then the queue's name) is still recognised.
 COMMAND = "command"
@@ -81,6 +84,7 @@ ORIGIN = (ORIGINAL_EXCHANGE, ORIGINAL_ROUTING_KEY)
 STRIPPED_ON_RETRY = (
     *(name for name in DEAD_LETTER_RECORD if name not in ORIGIN),
     *SEALED,
+    POLICY_SEAL,
     RETRY_REPLY_TO,
     *BROKER_HEADERS,
     *ROUTING_HEADERS,

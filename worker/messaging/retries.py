@@ -17,6 +17,7 @@ from aio_pika.abc import AbstractChannel
 
 from domain.shared.errors import FailureClass
 from worker.bus.failures import trimmed_stack
+from worker.bus.message_ids import POLICY_PREFIX
 from worker.bus.outcomes import ErrorInfo
 from worker.messaging import headers as h
 from worker.messaging.copies import copy_of, fitted, publishing_limits
@@ -116,7 +117,11 @@ async def schedule_retry(
 
 
 async def dead_letter(
-    channel: AbstractChannel, delivery: Delivery, record: FailureRecord, command: str | None = None
+    channel: AbstractChannel,
+    delivery: Delivery,
+    record: FailureRecord,
+    command: str | None = None,
+    seal: RetrySeal | None = None,
 ) -> str:
     """Copy the delivery to ``<queue>.dlq`` with its failure record; return its DLQ id."""
     dlq_id = uuid.uuid4().hex[:12]
@@ -135,12 +140,26 @@ async def dead_letter(
         own[h.STACK] = record.stack
     if command:
         own[h.COMMAND] = command
+    proof = _policy_seal(delivery, seal)
+    if proof is not None:
+        own[h.POLICY_SEAL] = proof
     if delivery.undecodable is not None:
         own[h.UNDECODABLE_PROPERTIES] = bytearray(delivery.undecodable.raw)
     stale = (*h.SEALED, h.RETRY_REPLY_TO)
     headers = {k: v for k, v in _with_origin(delivery).items() if k not in stale}
     await _publish_copy(channel, delivery, headers, own, dead_letter_queue(queue))
     return dlq_id
+
+
+def _policy_seal(delivery: Delivery, seal: RetrySeal | None) -> str | None:
+    """For a policy's command that came under the worker's seal: the seal to keep on its
+    dead letter (none for anyone else's, which a resend must not seal)."""
+    message_id = delivery.message_id
+    if seal is None or message_id is None or not message_id.startswith(POLICY_PREFIX):
+        return None
+    if not seal.authentic(delivery.headers, delivery.queue, message_id, delivery.body):
+        return None
+    return str(seal.headers(delivery.queue, message_id, 0, 0, delivery.body)[h.RETRY_SEAL])
 
 
 async def _publish_copy(

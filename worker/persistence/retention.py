@@ -79,6 +79,8 @@ def inbox_table(kept: Sequence[KeptSteps]) -> SweptTable:
 
 
 OUTBOX = SweptTable("outbox", "id", "sent_at")
+#: The commands policies issued, once relayed: the receiver's inbox keeps their ids.
+COMMAND_OUTBOX = SweptTable("command_outbox", "id", "sent_at")
 
 
 class RetentionSweeper:
@@ -167,6 +169,7 @@ class RetentionSweeper:
         now = _utc(now or datetime.now(UTC))
         inbox = await self._delete_all(self.inbox, now - self._inbox_retention, stop)
         outbox = await self._delete_all(OUTBOX, now - self._outbox_retention, stop)
+        outbox += await self._delete_all(COMMAND_OUTBOX, now - self._outbox_retention, stop)
         return inbox, outbox
 
     async def _delete_all(

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 
 from worker.bootstrap import contexts
-from worker.cli.common import fail, load_settings, open_database, print_json, run_async
-from worker.cli.errors import DATABASE_ERRORS, database_failure
-from worker.ops.audit import require_database_file
+from worker.cli.common import fail, load_settings, print_json
+from worker.cli.reading import read_database
 from worker.ops.check.cli import progress_bar
-from worker.persistence import database
 from worker.readside.declarations import Projection, Subscription
 from worker.readside.progress import Standing, standing
 from worker.readside.rebuild import RebuildRefused, plan, rebuild
-
-T = TypeVar("T")
 
 projections_app = typer.Typer(
     help="The event handlers (projections and policies): lag, state, rebuilds.",
@@ -61,24 +56,6 @@ def standing_json(where: Standing, now: datetime) -> dict[str, Any]:
     }
 
 
-def _connected(work: Callable[[], Awaitable[T]]) -> T:
-    """``work`` with tortoise connected, or one line saying why the database cannot answer."""
-    settings = load_settings()
-    require_database_file(settings)
-
-    async def connected() -> T:
-        await open_database(settings)
-        try:
-            return await work()
-        finally:
-            await database.close()
-
-    try:
-        return run_async(connected())
-    except DATABASE_ERRORS as error:
-        raise database_failure(error, settings.database_url) from error
-
-
 def _subscriptions() -> tuple[Subscription, ...]:
     return contexts(load_settings()).subscriptions
 
@@ -94,7 +71,7 @@ def list_handlers(as_json: bool = typer.Option(False, "--json", help="Print JSON
         now = datetime.now(UTC)
         return [standing_json(await standing(db, s), now) for s in _subscriptions()]
 
-    found = _connected(read)
+    found = read_database(read)
     if as_json:
         print_json(found)
         return
@@ -145,6 +122,6 @@ def rebuild_projection(
         )
 
     try:
-        typer.echo(_connected(run))
+        typer.echo(read_database(run))
     except RebuildRefused as refused:
         fail(str(refused))

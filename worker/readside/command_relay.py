@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from aio_pika import DeliveryMode, Message
 from aio_pika.abc import AbstractChannel
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
@@ -51,27 +52,37 @@ class CommandRelay:
                 self._wake.clear()
 
     async def publish_pending(self, channel: AbstractChannel, seal: RetrySeal) -> int:
-        """Publish one batch of unsent commands; return how many went out."""
-        async with in_transaction() as db:
-            query = CommandOutboxRow.filter(sent_at=None).order_by("id").limit(self._batch_size)
-            if db.capabilities.dialect == "postgres":
-                query = query.select_for_update(skip_locked=True)
-            rows = await query.using_db(db)
-            sent = [row.id for row in rows if await self._publish(channel, seal, row)]
-            if sent:
-                await self._mark(db, sent)
-            return len(sent)
+        """Publish one batch of unsent commands; return how many went out.
 
-    @staticmethod
-    async def _mark(db: BaseDBAsyncClient, ids: list[int]) -> None:
-        await CommandOutboxRow.filter(id__in=ids).using_db(db).update(sent_at=datetime.now(UTC))
+        On PostgreSQL the rows are locked (others skip them) until marked; on SQLite, which
+        one process owns, no transaction holds its only connection during the publish.
+        """
+        known = list(self._commands.public)  # a row naming no known command waits, logged
+        query = CommandOutboxRow.filter(sent_at=None, command__in=known).order_by("id")
+        query = query.limit(self._batch_size)
+        if connections.get("default").capabilities.dialect != "postgres":
+            rows = await query
+            return await self._publish_all(channel, seal, rows, None)
+        async with in_transaction() as db:
+            rows = await query.select_for_update(skip_locked=True).using_db(db)
+            return await self._publish_all(channel, seal, rows, db)
+
+    async def _publish_all(
+        self,
+        channel: AbstractChannel,
+        seal: RetrySeal,
+        rows: list[CommandOutboxRow],
+        db: BaseDBAsyncClient | None,
+    ) -> int:
+        sent = [row.id for row in rows if await self._publish(channel, seal, row)]
+        if sent:
+            update = CommandOutboxRow.filter(id__in=sent)
+            await (update if db is None else update.using_db(db)).update(sent_at=datetime.now(UTC))
+        return len(sent)
 
     async def _publish(
         self, channel: AbstractChannel, seal: RetrySeal, row: CommandOutboxRow
     ) -> bool:
-        if row.command not in self._commands.public:
-            log.error("policy command %s names no known command %r", row.message_id, row.command)
-            return False
         body = row.body.encode()
         queue = self._commands.queue_of(row.command)
         message = Message(

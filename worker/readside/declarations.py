@@ -92,10 +92,5 @@ def _check_name(name: str, events: tuple[str, ...]) -> None:
         raise ValueError(f"handler {name!r} subscribes to no event")
 
 
-def queue_of(handler: str) -> str:
-    """The handler's own queue, bound to ``domain-events`` for exactly its event types."""
-    return f"{handler}.events"
-
-
 def physical_table(logical: str, generation: int) -> str:
     return f"{logical}_g{generation}"

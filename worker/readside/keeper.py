@@ -70,7 +70,7 @@ class HandlerKeeper:
         name = self._runtime.name
         beat = [datetime.now(UTC), self._runtime.last_applied, name]
         await db.execute_query(dialect_sql(db, _SEEN), beat)
-        where = await standing(db, self._runtime.subscription)
+        where = await standing(db, self._runtime.subscription, advance=True)
         if where.next_position is None or time.monotonic() < self._next_catch_up:
             return 0
         before = datetime.now(UTC) - self._catch_up_after
@@ -81,17 +81,23 @@ class HandlerKeeper:
         )
         params = [where.position, where.head, *types, name, before, self._batch_size]
         _, rows = await db.execute_query(dialect_sql(db, query), params)
-        applied = 0
+        applied, failed = 0, False
         for row in rows:
             try:
                 await self._runtime.apply(row["event_id"])
             except Exception as error:
-                await record_error(db, name, error)
-                log.warning("handler %s: catching up %s failed: %s", name, row["event_id"], error)
-                self._failures += 1
-                self._next_catch_up = time.monotonic() + min(60.0, 2.0**self._failures)
-                break
+                if not failed:  # one line a tick: the error is the same for the rest, mostly
+                    await record_error(db, name, error)
+                    log.warning(
+                        "handler %s: catching up %s failed: %s", name, row["event_id"], error
+                    )
+                failed = True
+                continue  # the events of other aggregates behind it go on
             applied += 1
+        if failed:
+            self._failures += 1
+            self._next_catch_up = time.monotonic() + min(60.0, 2.0**self._failures)
+        else:
             self._failures = 0
         if applied:
             log.info("handler %s: applied %d events from the log", name, applied)

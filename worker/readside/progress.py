@@ -59,8 +59,11 @@ class Standing:
     row: dict[str, Any]
 
 
-async def standing(db: BaseDBAsyncClient, subscription: Subscription) -> Standing:
-    """Where the handler stands now; its stored mark moves up to the computed one."""
+async def standing(
+    db: BaseDBAsyncClient, subscription: Subscription, *, advance: bool = False
+) -> Standing:
+    """Where the handler stands now; with ``advance`` (its keeper), the stored mark moves
+    up to the computed one (readers only read)."""
     _, rows = await db.execute_query(dialect_sql(db, _STATE), [subscription.name])
     row = dict(rows[0]) if rows else {"position": 0}
     stored = int(row["position"])
@@ -78,7 +81,7 @@ async def standing(db: BaseDBAsyncClient, subscription: Subscription) -> Standin
         if oldest:
             at = datetime.fromisoformat(oldest[0].occurred_at)
             lag_seconds = max(0.0, (datetime.now(UTC) - at).total_seconds())
-    if mark > stored:
+    if advance and mark > stored:
         update = "UPDATE handler_state SET position = ? WHERE name = ? AND position < ?"
         await db.execute_query(dialect_sql(db, update), [mark, subscription.name, mark])
     return Standing(

@@ -6,7 +6,8 @@ fills in the physical names of one generation and the connection's dialect.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from tortoise import connections
@@ -15,6 +16,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from worker.persistence.sql import dialect_sql, inserted
 from worker.readside.declarations import Projection, physical_table
 
+#: ``CREATE TABLE``/``CREATE [UNIQUE] INDEX`` made idempotent (``IF NOT EXISTS``), in any case.
+_IF_NOT_EXISTS = re.compile(
+    r"^\s*(CREATE\s+(?:TABLE|(?:UNIQUE\s+)?INDEX))\s+(?!IF\s+NOT\s+EXISTS)", re.IGNORECASE
+)
 GENERATION_SQL = "SELECT generation FROM handler_state WHERE name = ?"
 
 
@@ -52,11 +57,9 @@ class ReadModel:
         """Create this generation's tables if they are not there (idempotent)."""
         for logical, statements in self.projection.tables.items():
             for statement in statements:
-                ddl = statement.format(table=self._names[logical])
-                if ddl.lstrip().upper().startswith("CREATE TABLE "):
-                    ddl = ddl.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1)
-                elif ddl.lstrip().upper().startswith("CREATE INDEX "):
-                    ddl = ddl.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+                ddl = _IF_NOT_EXISTS.sub(
+                    r"\1 IF NOT EXISTS ", statement.format(table=self._names[logical]), 1
+                )
                 await self.db.execute_script(ddl)
 
     async def drop_tables(self) -> None:
@@ -73,8 +76,3 @@ async def open_read_model(projection: Projection, db: BaseDBAsyncClient | None =
     """The live generation of ``projection``, for reading (tortoise connected)."""
     db = db or connections.get("default")
     return ReadModel(db, projection, await live_generation(db, projection.name))
-
-
-def tables_of(projections: Sequence[Projection]) -> Mapping[str, Projection]:
-    """Every logical table name, with the projection that owns it."""
-    return {logical: p for p in projections for logical in p.tables}

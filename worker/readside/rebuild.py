@@ -116,8 +116,13 @@ async def rebuild(
         forget = dialect_sql(db, "DELETE FROM projection_cursors WHERE handler = ?")
         await db.execute_query(forget, [cursor])
         progress.start(f"rebuilding {projection.name}", planned.events)
-        applied, after = await _replay(projection, planned.new_generation, 0, None, progress)
+        generation = planned.new_generation
+        # Up to the head it planned, then to the head by then (however fast traffic comes,
+        # each step ends), then the rest under the swap's lock.
+        applied, after = await _replay(projection, generation, 0, planned.head, progress)
+        since, after = await _replay(projection, generation, after, await log.head(db), progress)
         applied_late, swapped_at = await _swap(projection, planned, after, progress)
+        applied += since
     except BaseException:
         await db.execute_query(dialect_sql(db, _RELEASE), [projection.name, owner])
         raise

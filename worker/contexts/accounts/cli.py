@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 
 from worker.cli.common import (
     fail,
-    load_settings,
-    open_database,
     print_json,
-    run_async,
     valid_id,
 )
-from worker.cli.errors import DATABASE_ERRORS, MIGRATE_HINT, database_failure
-from worker.config import Settings
+from worker.cli.reading import read_database
 from worker.contexts.accounts.persistence import AccountRow, account_to_domain
 from worker.contexts.accounts.statement import ACCOUNT_STATEMENT, statement_of
-from worker.persistence import database
 from worker.readside.read_model import open_read_model
-
-T = TypeVar("T")
 
 accounts_app = typer.Typer(help="Read accounts.", no_args_is_help=True)
 
@@ -54,27 +45,6 @@ async def _statement(account_id: str) -> dict[str, Any] | None:
     return {"account_id": account_id, "currency": account.currency, "entries": entries}
 
 
-async def _connected(settings: Settings, query: Callable[[], Awaitable[T]]) -> T:
-    try:
-        await open_database(settings)
-        return await query()
-    finally:
-        await database.close()
-
-
-def _read(query: Callable[[], Awaitable[T]]) -> T:
-    """What ``query`` reads, or one line saying why the database cannot tell."""
-    settings = load_settings()
-    path = settings.sqlite_path
-    # Reading never creates the file (nor its directory), as connecting would.
-    if path is not None and path != ":memory:" and not Path(path).exists():
-        fail(f"the database file {path} does not exist: {MIGRATE_HINT}")
-    try:
-        return run_async(_connected(settings, query))
-    except DATABASE_ERRORS as error:
-        raise database_failure(error, settings.database_url) from error
-
-
 def _line(account: dict[str, Any]) -> str:
     return (
         f"{account['account_id']:<20} {account['balance']:>18} {account['currency']}  "
@@ -88,7 +58,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one account."""
-    found = _read(lambda: _accounts(account_id))
+    found = read_database(lambda: _accounts(account_id))
     if not found:
         fail(f"no account {account_id!r}")
     print_json(found[0]) if as_json else typer.echo(_line(found[0]))
@@ -97,7 +67,7 @@ def show(
 @accounts_app.command("list")
 def list_accounts(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List all accounts."""
-    found = _read(lambda: _accounts(None))
+    found = read_database(lambda: _accounts(None))
     if as_json:
         print_json(found)
     else:
@@ -120,7 +90,7 @@ def statement(
     """Show an account's movements, oldest first: position in the event log, time, kind
     (deposit, withdrawal, or a saga's <kind>.<step> such as transfer.withdraw), signed
     amount, balance after it, and the message id of the command that caused it."""
-    found = _read(lambda: _statement(account_id))
+    found = read_database(lambda: _statement(account_id))
     if found is None:
         fail(f"no account {account_id!r}")
     currency = found.pop("currency")

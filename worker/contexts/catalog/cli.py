@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 
 from domain.catalog.product import SKU_PATTERN, validate_sku
 from domain.shared.errors import InvalidValue
-from worker.cli.common import fail, load_settings, open_database, print_json, run_async, shown
-from worker.cli.errors import DATABASE_ERRORS, MIGRATE_HINT, database_failure
-from worker.config import Settings
+from worker.cli.common import fail, print_json, shown
+from worker.cli.reading import read_database
 from worker.contexts.catalog.availability import PRODUCT_AVAILABILITY, availability_of
 from worker.contexts.catalog.persistence import ProductRow, ReservationRow, product_to_domain
-from worker.persistence import database
 from worker.readside.read_model import open_read_model
-
-T = TypeVar("T")
 
 products_app = typer.Typer(help="Read products and their stock.", no_args_is_help=True)
 
@@ -54,27 +48,6 @@ async def _availability(sku: str | None) -> list[dict[str, Any]]:
     return await availability_of(await open_read_model(PRODUCT_AVAILABILITY), sku)
 
 
-async def _connected(settings: Settings, query: Callable[[], Awaitable[T]]) -> T:
-    try:
-        await open_database(settings)
-        return await query()
-    finally:
-        await database.close()
-
-
-def _read(query: Callable[[], Awaitable[T]]) -> T:
-    """What ``query`` reads, or one line saying why the database cannot tell."""
-    settings = load_settings()
-    path = settings.sqlite_path
-    # Reading never creates the file (nor its directory), as connecting would.
-    if path is not None and path != ":memory:" and not Path(path).exists():
-        fail(f"the database file {path} does not exist: {MIGRATE_HINT}")
-    try:
-        return run_async(_connected(settings, query))
-    except DATABASE_ERRORS as error:
-        raise database_failure(error, settings.database_url) from error
-
-
 def _valid_sku(value: str) -> str:
     try:
         return validate_sku(value)
@@ -101,7 +74,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one product and its stock."""
-    found = _read(lambda: _products(sku))
+    found = read_database(lambda: _products(sku))
     if not found:
         fail(f"no product {sku!r}")
     print_json(found[0]) if as_json else typer.echo(_line(found[0]))
@@ -110,7 +83,7 @@ def show(
 @products_app.command("list")
 def list_products(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List all products and their stock."""
-    found = _read(lambda: _products(None))
+    found = read_database(lambda: _products(None))
     if as_json:
         print_json(found)
     else:
@@ -138,7 +111,7 @@ def availability(
     """Show what each product has on hand, reserved and available, as its events last
     told (the product_availability projection), ordered by sku. A reservation that ran
     out still counts until the product's next stock event; `products show` counts now."""
-    found = _read(lambda: _availability(sku))
+    found = read_database(lambda: _availability(sku))
     if as_json:
         print_json(found)
         return

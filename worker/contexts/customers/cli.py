@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 
-from worker.cli.common import fail, load_settings, open_database, print_json, run_async, valid_id
-from worker.cli.errors import DATABASE_ERRORS, MIGRATE_HINT, database_failure
+from worker.cli.common import fail, print_json, valid_id
+from worker.cli.reading import read_database
 from worker.contexts.customers.orders_view import customer_orders, orders_json, orders_table
 from worker.contexts.customers.persistence import CustomerRow, customer_to_domain
-from worker.persistence import database
 
 customers_app = typer.Typer(help="Read customers and their orders.", no_args_is_help=True)
-T = TypeVar("T")
 
 
 def _time(moment: Any) -> str | None:
@@ -41,27 +37,6 @@ def customer_json(row: CustomerRow) -> dict[str, Any]:
 async def _query(customer_id: str | None) -> list[dict[str, Any]]:
     query = CustomerRow.all() if customer_id is None else CustomerRow.filter(id=customer_id)
     return [customer_json(row) for row in await query.order_by("id")]
-
-
-def _read(query: Callable[[], Awaitable[T]]) -> T:
-    """What ``query`` reads, or one line saying why the database cannot tell."""
-    settings = load_settings()
-    path = settings.sqlite_path
-    # Reading never creates the file (nor its directory), as connecting would.
-    if path is not None and path != ":memory:" and not Path(path).exists():
-        fail(f"the database file {path} does not exist: {MIGRATE_HINT}")
-
-    async def connected() -> T:
-        try:
-            await open_database(settings)
-            return await query()
-        finally:
-            await database.close()
-
-    try:
-        return run_async(connected())
-    except DATABASE_ERRORS as error:
-        raise database_failure(error, settings.database_url) from error
 
 
 def _address(address: dict[str, Any]) -> str:
@@ -97,7 +72,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one customer."""
-    found = _read(lambda: _query(customer_id))
+    found = read_database(lambda: _query(customer_id))
     if not found:
         fail(f"customer {customer_id} does not exist")
     if as_json:
@@ -109,7 +84,7 @@ def show(
 @customers_app.command("list")
 def list_customers(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List all customers."""
-    found = _read(lambda: _query(None))
+    found = read_database(lambda: _query(None))
     if as_json:
         print_json(found)
     else:
@@ -127,7 +102,7 @@ def orders(
     Read from the customer_orders projection, which follows the orders' events: an
     order shows once the worker has applied its events.
     """
-    found = _read(lambda: customer_orders(customer_id))
+    found = read_database(lambda: customer_orders(customer_id))
     if found is None:
         fail(f"customer {customer_id} does not exist")
     if as_json:

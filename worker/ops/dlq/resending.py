@@ -21,6 +21,7 @@ from rich.progress import Progress
 
 from worker.bus.message_ids import POLICY_PREFIX
 from worker.config import Settings
+from worker.messaging import headers as h
 from worker.messaging.retry_seal import RetrySeal
 from worker.ops.dlq.letters import DeadLetter
 from worker.ops.dlq.ramp import resend_letters
@@ -37,8 +38,8 @@ CHUNK_SECONDS = 300.0
 
 class StoreSender:
     """Sends letters back with ``retry-reply-to`` set; an edited body (by DLQ id)
-    replaces the original. A policy's command goes back sealed again (its DLQ copy
-    lost the seal, and its queue takes a policy's message id only under one)."""
+    replaces the original. A policy's command the worker dead-lettered under its seal goes
+    back sealed again, unedited (its queue takes a policy's message id only under one)."""
 
     def __init__(
         self,
@@ -52,11 +53,14 @@ class StoreSender:
 
     async def send(self, letter: DeadLetter) -> None:
         message = redelivery(letter, self._reply_to, self._bodies.get(letter.id))
-        message_id = message.message_id or ""
-        if self._seal is not None and message_id.startswith(POLICY_PREFIX):
-            assert message.headers is not None
-            queue = letter.original_queue
-            message.headers.update(self._seal.headers(queue, message_id, 0, 0, message.body))
+        seal, message_id = self._seal, message.message_id or ""
+        queue = letter.original_queue
+        if seal is not None and message_id.startswith(POLICY_PREFIX) and message.headers:
+            # Only a letter the worker dead-lettered under its seal, and only unedited: the
+            # kept seal must match it afresh, or the copy goes back unsealed (and is refused).
+            fresh = seal.headers(queue, message_id, 0, 0, message.body)
+            if letter.headers.get(h.POLICY_SEAL) == fresh[h.RETRY_SEAL]:
+                message.headers.update(fresh)
         await self._store.send(letter, message)
 
     async def remove(self, letter: DeadLetter) -> None:
