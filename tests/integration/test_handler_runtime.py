@@ -29,7 +29,7 @@ from worker.persistence.read_side import CommandOutboxRow, HandledEventRow, Proj
 from worker.readside.applying import Applied, HandlerRuntime, UnknownEvent
 from worker.readside.declarations import LoggedEvent, Projection
 from worker.readside.keeper import HandlerKeeper
-from worker.readside.progress import standing, wait_until_applied
+from worker.readside.progress import position_caused_by, standing, wait_until_applied
 from worker.readside.runner import prepare_read_side
 
 pytestmark = pytest.mark.integration
@@ -268,6 +268,20 @@ async def test_waiting_until_applied_is_true_once_applied_and_false_on_timeout(
     await asyncio.sleep(0.1)
     await HandlerRuntime(projection).apply(event.event_id)
     assert await waiting
+
+
+async def test_a_command_s_own_write_is_read_by_the_position_of_the_events_it_caused(
+    kind: TallyKind,
+) -> None:
+    projection = await prepared(entries_projection(unique("entries"), [kind.tallied]))
+    [event] = await tallies(kind, "t-1", 1)
+    db = connections.get("default")
+
+    position = await position_caused_by(db, event.causation_id or "")
+    assert position == event.position
+    assert await position_caused_by(db, "a command that caused nothing") is None
+    await HandlerRuntime(projection).apply(event.event_id)
+    assert await wait_until_applied(projection, position, 1)
 
 
 async def test_the_keeper_applies_from_the_log_an_event_no_delivery_brought(
