@@ -14,9 +14,9 @@ TASK_STOP_TIMEOUT = 5.0
 
 
 class BackgroundTasks:
-    """Loops that run until :attr:`stop` is set (each checks it: on Python 3.11 a
-    cancellation meeting a finishing ``wait_for`` can be lost). :meth:`first_ended`
-    resolves when any of them ends on its own, which only a failure makes it do."""
+    """Loops that run until :attr:`stop` is set; :meth:`close` also cancels them (each
+    checks the event too: on Python 3.11 a cancellation meeting a finishing ``wait_for``
+    can be lost). One ending on its own (:attr:`tasks`) means it failed."""
 
     def __init__(self) -> None:
         self.stop = asyncio.Event()
@@ -30,15 +30,14 @@ class BackgroundTasks:
         return set(self._tasks)
 
     async def close(self) -> None:
-        """Set the stop event, then cancel what has not ended within the timeout."""
+        """Set the stop event and cancel them (each loop's work is at least once: what a
+        cancelled round did not finish, the next session or start does again), then wait
+        for them, within the timeout."""
         self.stop.set()
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(self._tasks, timeout=TASK_STOP_TIMEOUT)
-        for task in pending:
+        for task in self._tasks:
             task.cancel()
-        if pending:
-            await asyncio.wait(pending, timeout=TASK_STOP_TIMEOUT)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=TASK_STOP_TIMEOUT)
         for task in self._tasks:
             if task.done() and not task.cancelled() and task.exception() is not None:
                 log.error("%s failed", task.get_name(), exc_info=task.exception())

@@ -34,8 +34,10 @@ log = logging.getLogger("worker")
 RECONNECT_BACKOFF = (0.5, 1.0, 2.0, 3.0, 5.0)
 #: A session that lasted this long was healthy: the next reconnect starts fast again.
 HEALTHY_SESSION = 10.0
-#: What is not flushed at shutdown stays in the outbox for the next start.
-FLUSH_TIMEOUT = 10.0
+#: What is not flushed at shutdown stays in the outbox for the next start. Short: after
+#: the consumers' grace, a stop must end within seconds even while a saga start hangs
+#: (Temporal unreachable), and a healthy flush of a batch takes well under one.
+FLUSH_TIMEOUT = 3.0
 WATCHDOG_INTERVAL = 2.0
 
 
