@@ -165,3 +165,14 @@ def alerting_policy(name: str, events: Sequence[str], alerts: int = 2) -> Policy
         return [RaiseAlert(tally_id=event.aggregate_id, level=n) for n in range(1, alerts + 1)]
 
     return Policy(name=name, events=tuple(events), decide=decide)
+
+
+async def project(projection: Projection, generation: int, events: list[LoggedEvent]) -> ReadModel:
+    """``events`` applied by ``projection`` to a fresh ``generation``, each in a transaction
+    of its own (what its handler does, without the framework's ordering around it)."""
+    model = ReadModel(connections.get("default"), projection, generation)
+    await model.create_tables()
+    for event in events:
+        async with in_transaction() as tx:
+            await projection.apply(event, ReadModel(tx, projection, generation))
+    return model

@@ -21,6 +21,7 @@ from typer.testing import CliRunner, Result
 from domain.catalog import events
 from domain.catalog.events import CatalogEvent
 from tests.integration.context_storage import KINDS, migrated_database
+from tests.integration.readside_support import project as project_with
 from tests.wiring import CONTEXTS
 from worker.bus.unit_of_work import MessageContext
 from worker.cli.common import CliError
@@ -121,14 +122,8 @@ AVAILABILITY = [
 ]
 
 
-async def project(generation: int, logged: list[LoggedEvent]) -> ReadModel:
-    """``logged`` applied to a fresh ``generation``, each in a transaction of its own."""
-    model = ReadModel(connections.get("default"), PRODUCT_AVAILABILITY, generation)
-    await model.create_tables()
-    for event in logged:
-        async with in_transaction() as tx:
-            await PRODUCT_AVAILABILITY.apply(event, ReadModel(tx, PRODUCT_AVAILABILITY, generation))
-    return model
+async def project(generation: int, events: list[LoggedEvent]) -> ReadModel:
+    return await project_with(PRODUCT_AVAILABILITY, generation, events)
 
 
 @pytest.fixture(params=KINDS)

@@ -21,6 +21,7 @@ from typer.testing import CliRunner, Result
 
 from domain.accounts.events import AccountEvent, MoneyDeposited, MoneyWithdrawn
 from tests.integration.context_storage import KINDS, migrated_database
+from tests.integration.readside_support import project as project_with
 from tests.wiring import CONTEXTS
 from worker.bus.unit_of_work import MessageContext
 from worker.cli.common import CliError
@@ -110,13 +111,7 @@ STATEMENT = [
 
 
 async def project(generation: int, events: list[LoggedEvent]) -> ReadModel:
-    """``events`` applied to a fresh ``generation``, each in a transaction of its own."""
-    model = ReadModel(connections.get("default"), ACCOUNT_STATEMENT, generation)
-    await model.create_tables()
-    for event in events:
-        async with in_transaction() as tx:
-            await ACCOUNT_STATEMENT.apply(event, ReadModel(tx, ACCOUNT_STATEMENT, generation))
-    return model
+    return await project_with(ACCOUNT_STATEMENT, generation, events)
 
 
 @pytest.fixture(params=KINDS)
