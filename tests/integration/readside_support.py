@@ -7,19 +7,23 @@ tests of the module logged are never its handlers' concern.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.transactions import in_transaction
 
+from tests.wiring import CONTEXTS
 from worker.bus.commands import Command
+from worker.config import Settings
 from worker.messaging.outbox_relay import OutboxRelay
-from worker.persistence import sql
+from worker.persistence import database, sql
 from worker.persistence.models import OutboxRow
 from worker.readside import log
 from worker.readside.declarations import LoggedEvent, Policy, Projection
@@ -176,3 +180,18 @@ async def project(projection: Projection, generation: int, events: list[LoggedEv
         async with in_transaction() as tx:
             await projection.apply(event, ReadModel(tx, projection, generation))
     return model
+
+
+def in_database(url: str, work: Callable[[], Awaitable[object]]) -> None:
+    """Run ``work`` with tortoise connected to ``url``, from a test without a running loop
+    (a CLI test between two CLI calls)."""
+
+    async def connected() -> None:
+        await database.connect(Settings(database_url=url), CONTEXTS)
+        try:
+            await work()
+        finally:
+            await database.close()
+            EXECUTOR_CACHE.clear()  # tortoise caches SQL per connection name, by dialect
+
+    asyncio.run(connected())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 from typer.testing import CliRunner, Result
@@ -21,6 +20,7 @@ from typer.testing import CliRunner, Result
 from domain.catalog import events
 from domain.catalog.events import CatalogEvent
 from tests.integration.context_storage import KINDS, migrated_database
+from tests.integration.readside_support import in_database
 from tests.integration.readside_support import project as project_with
 from tests.wiring import CONTEXTS
 from worker.bus.unit_of_work import MessageContext
@@ -197,20 +197,6 @@ async def test_a_second_product_added_for_one_sku_collides_loudly(
 # --- ``products availability``, through typer on a migrated SQLite database -----------------
 
 runner = CliRunner()
-
-
-def in_database(url: str, work: Callable[[], Awaitable[object]]) -> None:
-    """Run ``work`` with tortoise connected to ``url``, from a test without a running loop."""
-
-    async def connected() -> None:
-        await database.connect(Settings(database_url=url), CONTEXTS)
-        try:
-            await work()
-        finally:
-            await database.close()
-            EXECUTOR_CACHE.clear()  # tortoise caches SQL per connection name, by dialect
-
-    asyncio.run(connected())
 
 
 @pytest.fixture
