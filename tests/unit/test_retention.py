@@ -98,6 +98,10 @@ def test_the_sweeper_refuses_a_batch_size_below_one() -> None:
 # --- The sweeper's loop --------------------------------------------------------------
 
 
+#: What one sweep deletes from, in order.
+EVERY_TABLE = ["http_command", "inbox", "outbox", "command_outbox", "console_session"]
+
+
 class ScriptedSweeper(RetentionSweeper):
     """Each DELETE answers the next scripted row count (or raises it); then 0 forever."""
 
@@ -132,13 +136,13 @@ async def test_a_database_error_is_logged_and_the_next_interval_sweeps_again(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     sweeper = ScriptedSweeper(
-        [ConnectionError("database away"), 3, 1], interval=0.01, batch_size=10
+        [ConnectionError("database away"), 0, 3, 1], interval=0.01, batch_size=10
     )
     stop = asyncio.Event()
     caplog.set_level(logging.INFO, logger="worker.retention")
 
     task = asyncio.create_task(sweeper.run(stop))
-    await wait_until(lambda: len(sweeper.calls) >= 5)  # failed, then two full sweeps
+    await wait_until(lambda: len(sweeper.calls) >= 1 + 2 * len(EVERY_TABLE))  # failed, two sweeps
     stop.set()
     await asyncio.wait_for(task, 1)
 
@@ -158,7 +162,7 @@ async def test_the_first_sweep_runs_at_start_and_a_stop_ends_the_wait_for_the_ne
     stop = asyncio.Event()
 
     task = asyncio.create_task(sweeper.run(stop))
-    await wait_until(lambda: sweeper.calls == ["inbox", "outbox", "command_outbox"])
+    await wait_until(lambda: sweeper.calls == EVERY_TABLE)
     started = time.monotonic()
     stop.set()
     await asyncio.wait_for(task, 1)
@@ -177,14 +181,14 @@ async def test_a_stop_is_seen_between_batches_of_a_long_sweep() -> None:
     await asyncio.wait_for(task, 1)
 
     assert len(endless.calls) < 1000
-    assert set(endless.calls) == {"inbox"}
+    assert set(endless.calls) == {"http_command"}
 
 
 async def test_a_restarted_run_waits_out_the_interval_instead_of_sweeping_again() -> None:
     sweeper = ScriptedSweeper([], interval=3600, batch_size=10)
     first_stop, second_stop = asyncio.Event(), asyncio.Event()
     first = asyncio.create_task(sweeper.run(first_stop))
-    await wait_until(lambda: len(sweeper.calls) == 3)
+    await wait_until(lambda: len(sweeper.calls) == len(EVERY_TABLE))
     first_stop.set()
     await asyncio.wait_for(first, 1)
 
@@ -193,13 +197,13 @@ async def test_a_restarted_run_waits_out_the_interval_instead_of_sweeping_again(
     second_stop.set()
     await asyncio.wait_for(second, 1)
 
-    assert sweeper.calls == ["inbox", "outbox", "command_outbox"]
+    assert sweeper.calls == EVERY_TABLE
 
 
 async def test_sweep_once_loops_until_a_batch_comes_back_short() -> None:
-    sweeper = ScriptedSweeper([2, 2, 1, 2, 0], interval=1, batch_size=2)
+    sweeper = ScriptedSweeper([0, 2, 2, 1, 2, 0], interval=1, batch_size=2)
 
     deleted = await sweeper.sweep_once()
 
     assert deleted == (5, 2)
-    assert sweeper.calls == [*["inbox"] * 3, *["outbox"] * 2, "command_outbox"]
+    assert sweeper.calls == ["http_command", *["inbox"] * 3, *["outbox"] * 2, *EVERY_TABLE[3:]]

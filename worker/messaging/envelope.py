@@ -78,7 +78,9 @@ def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-def _decode(body: bytes) -> object:
+def decode_body(body: bytes) -> object:
+    """A command's body as JSON, or InvalidCommand (``not_utf8``, ``malformed_json``): the
+    same rules on AMQP and over HTTP."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -113,7 +115,7 @@ def open_envelope(
     name = delivery.command_name
     if name not in commands.public:
         raise InvalidCommand("unknown_command", f"unknown command {name!r}")
-    command = commands.parse(name, _decode(delivery.body))
+    command = commands.parse(name, decode_body(delivery.body))
     _check_issuer(delivery, message_id, command, seal)
     context = MessageContext(message_id, name, delivery.correlation_id)
     return Envelope(command, context)

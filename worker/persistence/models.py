@@ -1,12 +1,12 @@
 """The framework's tables: inbox, outbox, audit log, worker secret (and the read side's, in
-``read_side``). Each context keeps its own."""
+``read_side``, and the front door's, in ``web``). Each context keeps its own."""
 
 from __future__ import annotations
 
 from tortoise import fields
 from tortoise.models import Model
 
-from worker.persistence import read_side
+from worker.persistence import read_side, web
 
 
 class InboxRow(Model):
@@ -72,4 +72,4 @@ class WorkerSecret(Model):
 
 
 #: The tables of the framework's tortoise app (imported classes are not registered).
-__models__ = [InboxRow, OutboxRow, AuditRow, WorkerSecret, *read_side.__models__]
+__models__ = [InboxRow, OutboxRow, AuditRow, WorkerSecret, *read_side.__models__, *web.__models__]

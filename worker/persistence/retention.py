@@ -81,6 +81,10 @@ def inbox_table(kept: Sequence[KeptSteps]) -> SweptTable:
 OUTBOX = SweptTable("outbox", "id", "sent_at")
 #: The commands policies issued, once relayed: the receiver's inbox keeps their ids.
 COMMAND_OUTBOX = SweptTable("command_outbox", "id", "sent_at")
+#: The HTTP API's idempotency keys: kept as long as the inbox keeps message ids.
+HTTP_COMMANDS = SweptTable("http_command", "idempotency_key", "created_at")
+#: Console sessions past their end.
+CONSOLE_SESSIONS = SweptTable("console_session", "id", "expires_at")
 
 
 class RetentionSweeper:
@@ -91,7 +95,8 @@ class RetentionSweeper:
     longer than any duplicate can plausibly arrive. Saga steps (``<kind>-<id>/…``)
     follow the same rule once their record ended, and stay until then (``kept_steps``:
     every declared saga's when not given). Unsent outbox rows are never deleted,
-    whatever their age.
+    whatever their age. The HTTP API's idempotency keys go with the inbox's window
+    (just before the inbox rows), and console sessions once they have expired.
 
     Every DELETE removes at most ``batch_size`` rows, so a sweep never holds locks
     for long; a sweep repeats it until nothing old is left. Several processes may
@@ -167,9 +172,13 @@ class RetentionSweeper:
 
     async def _sweep(self, now: datetime | None, stop: asyncio.Event | None) -> tuple[int, int]:
         now = _utc(now or datetime.now(UTC))
+        # Keys first: a key outliving its inbox row would let a retried POST publish
+        # again, and a command no inbox remembers is applied again.
+        await self._delete_all(HTTP_COMMANDS, now - self._inbox_retention, stop)
         inbox = await self._delete_all(self.inbox, now - self._inbox_retention, stop)
         outbox = await self._delete_all(OUTBOX, now - self._outbox_retention, stop)
         outbox += await self._delete_all(COMMAND_OUTBOX, now - self._outbox_retention, stop)
+        await self._delete_all(CONSOLE_SESSIONS, now, stop)
         return inbox, outbox
 
     async def _delete_all(

@@ -42,15 +42,21 @@ async def retry_seal_key(settings: Settings) -> bytes:
     """
     if settings.retry_seal_key:
         return settings.retry_seal_key.encode("utf-8")
+    return await shared_secret(RETRY_SEAL)
+
+
+async def shared_secret(name: str) -> bytes:
+    """A random secret every process of this database shares, made by the first to ask
+    (the insert does nothing when the row exists)."""
     db = connections.get("default")
     await db.execute_query(
         dialect_sql(
             db,
             "INSERT INTO worker_secret (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
         ),
-        [RETRY_SEAL, secrets.token_hex(32)],
+        [name, secrets.token_hex(32)],
     )
     _, rows = await db.execute_query(
-        dialect_sql(db, "SELECT value FROM worker_secret WHERE name = ?"), [RETRY_SEAL]
+        dialect_sql(db, "SELECT value FROM worker_secret WHERE name = ?"), [name]
     )
     return str(rows[0]["value"]).encode("utf-8")
