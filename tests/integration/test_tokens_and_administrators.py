@@ -1,0 +1,153 @@
+"""API tokens and console administrators on SQLite and PostgreSQL, and their CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.harness import ROOT, run_cli
+from tests.integration.private_database import private_url
+from worker.ops.audit_log import list_actions
+from worker.persistence.web import AdministratorRow, ApiTokenRow
+from worker.web import admins, tokens
+
+pytestmark = pytest.mark.integration
+__all__ = ["private_url"]  # the fixture
+
+
+async def test_a_token_is_shown_once_and_kept_only_as_its_hash(private_url: str) -> None:
+    token = await tokens.create_token("billing", "write")
+
+    row = await ApiTokenRow.get(name="billing")
+    assert token.startswith(tokens.PREFIX)
+    assert token not in (row.token_hash, row.name)
+    assert await tokens.verify_token(token) == tokens.ApiToken("billing", "write")
+    assert "token_hash" not in json.dumps(await tokens.list_tokens())
+
+
+async def test_a_revoked_or_unknown_token_verifies_as_nobody(private_url: str) -> None:
+    token = await tokens.create_token("revoked-soon", "read")
+
+    assert await tokens.revoke_token("revoked-soon")
+    assert await tokens.revoke_token("revoked-soon"), "revoking twice is not an error"
+    assert await tokens.verify_token(token) is None
+    assert await tokens.verify_token(token[:-1] + "x") is None
+    assert await tokens.verify_token("") is None
+    assert not await tokens.revoke_token("never-made")
+
+
+async def test_a_write_token_may_read_and_a_read_token_may_not_write() -> None:
+    assert tokens.ApiToken("w", "write").allows("read")
+    assert tokens.ApiToken("r", "read").allows("read")
+    assert not tokens.ApiToken("r", "read").allows("write")
+
+
+async def test_a_token_name_is_never_reused(private_url: str) -> None:
+    await tokens.create_token("twice", "read")
+    await tokens.revoke_token("twice")
+
+    with pytest.raises(tokens.TokenExists):
+        await tokens.create_token("twice", "write")
+
+
+async def test_a_password_is_stored_as_an_argon2_hash(private_url: str) -> None:
+    await admins.add_administrator("ada", "operator", "correct horse")
+
+    row = await AdministratorRow.get(name="ada")
+    assert row.password_hash.startswith("$argon2")
+    assert "correct horse" not in row.password_hash
+    assert await admins.log_in("ada", "correct horse") == admins.Administrator("ada", "operator")
+
+
+async def test_each_failed_login_makes_the_next_try_wait_longer(private_url: str) -> None:
+    await admins.add_administrator("bob", "viewer", "right password")
+
+    with pytest.raises(admins.LoginRefused) as first:
+        await admins.log_in("bob", "wrong")
+    assert first.value.retry_after is None
+    with pytest.raises(admins.LoginRefused) as too_soon:
+        await admins.log_in("bob", "right password")
+    assert too_soon.value.retry_after is not None, "even the right password waits its turn"
+    await AdministratorRow.filter(name="bob").update(failed_logins=3)
+    with pytest.raises(admins.LoginRefused) as later:
+        await admins.log_in("bob", "right password")
+    assert later.value.retry_after is not None and later.value.retry_after > 3
+
+
+async def test_a_wrong_name_and_a_wrong_password_get_the_same_answer(private_url: str) -> None:
+    await admins.add_administrator("carol", "admin", "carol's password")
+
+    with pytest.raises(admins.LoginRefused) as unknown:
+        await admins.log_in("nobody", "carol's password")
+    with pytest.raises(admins.LoginRefused) as wrong:
+        await admins.log_in("carol", "not it at all")
+    assert str(unknown.value) == str(wrong.value) == "wrong name or password"
+
+
+async def test_roles_grant_looking_acting_and_managing_in_turn() -> None:
+    viewer, operator, admin = (admins.Administrator("x", role) for role in admins.ROLES)
+    assert [viewer.can(p) for p in ("look", "act", "manage")] == [True, False, False]
+    assert [operator.can(p) for p in ("look", "act", "manage")] == [True, True, False]
+    assert [admin.can(p) for p in ("look", "act", "manage")] == [True, True, True]
+    assert not admins.Administrator("x", "retired").can("look")
+
+
+def test_the_cli_prints_a_new_token_once_as_json_and_revokes_it(private_url: str) -> None:
+    env = {"DATABASE_URL": private_url}
+    made = run_cli(env, "tokens", "create", "cli-made", "--scope", "read", "--json")
+    assert made.returncode == 0, made.stderr
+    shown = json.loads(made.stdout)
+    assert shown["name"] == "cli-made" and shown["scope"] == "read"
+    assert shown["token"].startswith(tokens.PREFIX)
+
+    listed = run_cli(env, "tokens", "list", "--json")
+    assert shown["token"] not in listed.stdout
+    assert {"name": "cli-made", "scope": "read", "revoked_at": None} in [
+        {key: row[key] for key in ("name", "scope", "revoked_at")}
+        for row in json.loads(listed.stdout)
+    ]
+    assert run_cli(env, "tokens", "revoke", "cli-made").returncode == 0
+    again = run_cli(env, "tokens", "revoke", "no-such-token")
+    assert (again.returncode, again.stderr.strip()) == (1, "error: no token named 'no-such-token'")
+
+
+def test_the_cli_refuses_a_bad_scope_with_one_line(private_url: str) -> None:
+    refused = run_cli({"DATABASE_URL": private_url}, "tokens", "create", "x", "--scope", "admin")
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == "error: unknown scope 'admin'; choose from read, write"
+
+
+async def test_the_cli_adds_an_administrator_with_a_password_from_standard_input(
+    private_url: str,
+) -> None:
+    added = subprocess.run(
+        [sys.executable, "-m", "worker", "admins", "add", "dora", "--role", "operator"],
+        input="dora's long password\n",
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": private_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    assert "dora's long password" not in added.stdout + added.stderr
+    assert (await admins.log_in("dora", "dora's long password")).role == "operator"
+    assert [e.target for e in await list_actions(action="admins")] == ["administrator:dora"]
+
+
+def test_the_cli_refuses_a_short_password(private_url: str) -> None:
+    refused = subprocess.run(
+        [sys.executable, "-m", "worker", "admins", "add", "eve", "--role", "viewer"],
+        input="short\n",
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": private_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == "error: the password needs at least 8 characters"

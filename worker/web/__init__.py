@@ -1,0 +1,1 @@
+"""The front door: the HTTP API (``api``) and the operator console (``console``)."""
