@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from worker.persistence.store import AggregateStore
     from worker.readside.declarations import Subscription
     from worker.sagas.declaration import SagaDeclaration
+    from worker.web.resources import Resource
 
 #: A read port another context may ask the unit of work for: built on the same transaction.
 ReadPortFactory = Callable[["UnitOfWork"], object]
@@ -64,6 +65,8 @@ class BoundedContext:
     #: Its event handlers: projections (read models) and policies (commands issued on
     #: events), each with its own queue ``<name>.events``.
     subscriptions: tuple[Subscription, ...] = ()
+    #: What it serves read-only over HTTP (``GET`` routes of the front door).
+    resources: tuple[Resource, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.models is None) != (self.migrations is None):
@@ -124,6 +127,7 @@ class Contexts:
         _unique("read port", (_named(port) for c in self.all for port in c.read_ports))
         _unique("event handler", (s.name for s in self.subscriptions))
         _unique("read-model table", (t for s in self.subscriptions for t in _tables(s)))
+        _unique("HTTP resource", (r.path for c in self.all for r in c.resources))
         self.commands = CommandRegistry(
             {cmd: c.queue for c in self.all for cmd in c.handlers},
             saga_kinds=[s.kind for c in self.all for s in c.sagas],
@@ -155,6 +159,10 @@ class Contexts:
                 return s
         known = ", ".join(s.name for s in self.subscriptions) or "none"
         raise KeyError(f"unknown event handler {name!r}; known: {known}")
+
+    @property
+    def resources(self) -> tuple[Resource, ...]:
+        return tuple(r for c in self.all for r in c.resources)
 
     @property
     def checks(self) -> tuple[Check, ...]:

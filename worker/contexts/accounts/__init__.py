@@ -10,6 +10,7 @@ from worker.context import BoundedContext
 from worker.contexts.accounts.handlers import HANDLERS
 from worker.contexts.accounts.persistence import ACCOUNTS
 from worker.contexts.accounts.published import AccountDirectory
+from worker.contexts.accounts.resources import RESOURCES
 from worker.contexts.accounts.statement import ACCOUNT_STATEMENT
 
 if TYPE_CHECKING:
@@ -40,4 +41,5 @@ CONTEXT = BoundedContext(
     read_ports={AccountDirectory: AccountDirectory},
     cli=_cli,
     subscriptions=(ACCOUNT_STATEMENT,),
+    resources=RESOURCES,
 )

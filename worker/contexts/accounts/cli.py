@@ -31,12 +31,12 @@ def account_json(row: AccountRow) -> dict[str, Any]:
     }
 
 
-async def _accounts(account_id: str | None) -> list[dict[str, Any]]:
+async def read_accounts(account_id: str | None) -> list[dict[str, Any]]:
     query = AccountRow.all() if account_id is None else AccountRow.filter(id=account_id)
     return [account_json(row) for row in await query.order_by("id")]
 
 
-async def _statement(account_id: str) -> dict[str, Any] | None:
+async def read_statement(account_id: str) -> dict[str, Any] | None:
     """The account's statement from the live read model; None if there is no such account."""
     account = await AccountRow.get_or_none(id=account_id)
     if account is None:
@@ -58,7 +58,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one account."""
-    found = read_database(lambda: _accounts(account_id))
+    found = read_database(lambda: read_accounts(account_id))
     if not found:
         fail(f"no account {account_id!r}")
     print_json(found[0]) if as_json else typer.echo(_line(found[0]))
@@ -67,7 +67,7 @@ def show(
 @accounts_app.command("list")
 def list_accounts(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List all accounts."""
-    found = read_database(lambda: _accounts(None))
+    found = read_database(lambda: read_accounts(None))
     if as_json:
         print_json(found)
     else:
@@ -90,7 +90,7 @@ def statement(
     """Show an account's movements, oldest first: position in the event log, time, kind
     (deposit, withdrawal, or a saga's <kind>.<step> such as transfer.withdraw), signed
     amount, balance after it, and the message id of the command that caused it."""
-    found = read_database(lambda: _statement(account_id))
+    found = read_database(lambda: read_statement(account_id))
     if found is None:
         fail(f"no account {account_id!r}")
     currency = found.pop("currency")

@@ -16,6 +16,7 @@ from worker.contexts.catalog.checks import CATALOG_CHECK
 from worker.contexts.catalog.handlers import HANDLERS
 from worker.contexts.catalog.persistence import PRODUCTS
 from worker.contexts.catalog.published import ProductCatalog
+from worker.contexts.catalog.resources import RESOURCES
 from worker.contexts.catalog.settings import CatalogSettings
 
 if TYPE_CHECKING:
@@ -51,4 +52,5 @@ CONTEXT = BoundedContext(
     cli_name="products",
     settings=CatalogSettings,
     subscriptions=(PRODUCT_AVAILABILITY,),
+    resources=RESOURCES,
 )

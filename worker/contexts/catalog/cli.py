@@ -34,7 +34,7 @@ def product_json(row: ProductRow, held: list[ReservationRow], now: datetime) -> 
     }
 
 
-async def _products(sku: str | None) -> list[dict[str, Any]]:
+async def read_products(sku: str | None) -> list[dict[str, Any]]:
     rows = ProductRow.all() if sku is None else ProductRow.filter(id=sku)
     held = ReservationRow.all() if sku is None else ReservationRow.filter(sku=sku)
     by_sku: defaultdict[str, list[ReservationRow]] = defaultdict(list)
@@ -74,7 +74,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one product and its stock."""
-    found = read_database(lambda: _products(sku))
+    found = read_database(lambda: read_products(sku))
     if not found:
         fail(f"no product {sku!r}")
     print_json(found[0]) if as_json else typer.echo(_line(found[0]))
@@ -83,7 +83,7 @@ def show(
 @products_app.command("list")
 def list_products(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List all products and their stock."""
-    found = read_database(lambda: _products(None))
+    found = read_database(lambda: read_products(None))
     if as_json:
         print_json(found)
     else:

@@ -12,6 +12,7 @@ from worker.contexts.customers.loyalty import AWARD_LOYALTY_POINTS
 from worker.contexts.customers.orders_projection import CUSTOMER_ORDERS
 from worker.contexts.customers.persistence import CUSTOMERS
 from worker.contexts.customers.published import CustomerDirectory
+from worker.contexts.customers.resources import RESOURCES
 
 if TYPE_CHECKING:
     import typer
@@ -34,4 +35,5 @@ CONTEXT = BoundedContext(
     read_ports={CustomerDirectory: CustomerDirectory},
     cli=_cli,
     subscriptions=(CUSTOMER_ORDERS, AWARD_LOYALTY_POINTS),
+    resources=RESOURCES,
 )

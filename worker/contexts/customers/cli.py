@@ -34,7 +34,7 @@ def customer_json(row: CustomerRow) -> dict[str, Any]:
     }
 
 
-async def _query(customer_id: str | None) -> list[dict[str, Any]]:
+async def read_customers(customer_id: str | None) -> list[dict[str, Any]]:
     query = CustomerRow.all() if customer_id is None else CustomerRow.filter(id=customer_id)
     return [customer_json(row) for row in await query.order_by("id")]
 
@@ -72,7 +72,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one customer."""
-    found = read_database(lambda: _query(customer_id))
+    found = read_database(lambda: read_customers(customer_id))
     if not found:
         fail(f"customer {customer_id} does not exist")
     if as_json:
@@ -84,7 +84,7 @@ def show(
 @customers_app.command("list")
 def list_customers(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List all customers."""
-    found = read_database(lambda: _query(None))
+    found = read_database(lambda: read_customers(None))
     if as_json:
         print_json(found)
     else:

@@ -10,6 +10,7 @@ from worker.context import BoundedContext
 from worker.contexts.orders.checks import ORDERS_CHECK
 from worker.contexts.orders.handlers import HANDLERS
 from worker.contexts.orders.persistence import ORDERS
+from worker.contexts.orders.resources import RESOURCES
 from worker.contexts.orders.saga import ORDER_SAGA
 from worker.ops.check.liveness import SagaLivenessCheck
 
@@ -49,4 +50,5 @@ CONTEXT = BoundedContext(
     models="worker.contexts.orders.persistence",
     migrations="worker.contexts.orders.migrations",
     cli=_cli,
+    resources=RESOURCES,
 )

@@ -60,19 +60,24 @@ def order_json(order: Order) -> dict[str, Any]:
     }
 
 
+async def read_orders(order_id: str | None, status: str | None = None) -> list[Order]:
+    """The orders (all, those in ``status``, or the one) from a connected database."""
+    query = OrderRow.all() if order_id is None else OrderRow.filter(id=order_id)
+    if status is not None:
+        query = query.filter(status=status)
+    rows = await query.order_by("id")
+    lines: defaultdict[str, list[OrderLineRow]] = defaultdict(list)
+    # A subquery, not a list of ids: a long list would pass SQLite's limit of parameters.
+    wanted = OrderLineRow.filter(order_id__in=Subquery(query.values("id")))
+    for line in await wanted.order_by("order_id", "position"):
+        lines[line.order_id].append(line)
+    return [order_to_domain(row, {OrderLineRow: lines[row.id]}) for row in rows]
+
+
 async def _query(settings: Settings, order_id: str | None, status: str | None) -> list[Order]:
     try:
         await open_database(settings)
-        query = OrderRow.all() if order_id is None else OrderRow.filter(id=order_id)
-        if status is not None:
-            query = query.filter(status=status)
-        rows = await query.order_by("id")
-        lines: defaultdict[str, list[OrderLineRow]] = defaultdict(list)
-        # A subquery, not a list of ids: a long list would pass SQLite's limit of parameters.
-        wanted = OrderLineRow.filter(order_id__in=Subquery(query.values("id")))
-        for line in await wanted.order_by("order_id", "position"):
-            lines[line.order_id].append(line)
-        return [order_to_domain(row, {OrderLineRow: lines[row.id]}) for row in rows]
+        return await read_orders(order_id, status)
     finally:
         await database.close()
 
