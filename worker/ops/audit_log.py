@@ -83,13 +83,19 @@ async def record_action(
 
 
 async def list_actions(
-    limit: int = 50, action: str | None = None, target: str | None = None
+    limit: int = 50,
+    action: str | None = None,
+    target: str | None = None,
+    operator: str | None = None,
 ) -> list[AuditEntry]:
-    """The newest ``limit`` actions, optionally of one action (or prefix: ``dlq``) or target.
+    """The newest ``limit`` actions, optionally of one action (or prefix: ``dlq``), target
+    or operator.
 
     A prefix matches whole dotted parts: ``dlq`` finds ``dlq.retry``, not ``dlqx.retry``.
     """
     query = AuditRow.all()
+    if operator is not None:
+        query = query.filter(operator=operator)
     if action is not None:
         prefix = action.rstrip(".")
         query = query.filter(Q(action=prefix) | Q(action__startswith=f"{prefix}."))

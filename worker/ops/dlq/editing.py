@@ -16,18 +16,21 @@ from pathlib import Path
 from typing import Any
 
 from worker.bus.commands import Command, InvalidCommand
+from worker.bus.registry import CommandRegistry
 from worker.cli.common import fail, shown
 from worker.ops.dlq.session import commands
 
 
-def require_command(name: str | None, letter_id: str = "") -> str:
+def require_command(
+    name: str | None, letter_id: str = "", registry: CommandRegistry | None = None
+) -> str:
     """The command a dead letter (``letter_id``) was meant to be, if it is one that can
     be edited; a letter that names none (no ``command`` header, routing key or type)
     cannot be checked against any contract."""
     letter = f"letter {letter_id}" if letter_id else "the letter"
     if not name:
         fail(f"{letter} names no command; purge it or re-send it from its source", 2)
-    if name not in commands().public:
+    if name not in (registry or commands()).public:
         fail(f"cannot edit {letter}: unknown command {shown(name)}; purge it instead", 2)
     return name
 
@@ -86,9 +89,12 @@ def _original(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def edited_command(name: str, body: bytes, edits: dict[str, Any] | str) -> Command:
+def edited_command(
+    name: str, body: bytes, edits: dict[str, Any] | str, registry: CommandRegistry | None = None
+) -> Command:
     """The command the edited body makes: ``edits`` are ``--set`` fields applied to
     the original body, or the editor's whole text. One error line if it is not valid."""
+    registry = registry or commands()
     original = _original(body)
     if isinstance(edits, str):
         try:
@@ -99,18 +105,20 @@ def edited_command(name: str, body: bytes, edits: dict[str, Any] | str) -> Comma
         fail("the body is not a JSON object: edit it in $EDITOR instead of with --set", 2)
     else:
         data = {**original, **edits}
-    _keep_identity(name, original or {}, data)
+    _keep_identity(registry, name, original or {}, data)
     try:
-        return commands().parse(name, data)
+        return registry.parse(name, data)
     except InvalidCommand as invalid:
         fail(f"{invalid.code}: {invalid.message}; nothing was sent", 2)
 
 
-def _keep_identity(name: str, original: dict[str, Any], data: Any) -> None:
+def _keep_identity(
+    registry: CommandRegistry, name: str, original: dict[str, Any], data: Any
+) -> None:
     """Refuse a change to an identity field the original had (a body too broken to
     have one has no identity to keep)."""
     edited = data if isinstance(data, dict) else {}
-    for key in commands().public[name].identity_fields:
+    for key in registry.public[name].identity_fields:
         if key in original and original[key] != edited.get(key):
             fail(
                 f"{key} is an identity field and cannot change "

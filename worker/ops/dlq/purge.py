@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import typer
 
 from worker.cli.common import fail, load_settings, print_json, run_async
+from worker.config import Settings
 from worker.ops.audit import audit_trail
 from worker.ops.audit_log import default_operator
 from worker.ops.dlq.groups import select
+from worker.ops.dlq.letters import DeadLetter
 from worker.ops.dlq.resend_cli import GROUP, IDS, one_way
 from worker.ops.dlq.session import JSON, OPERATOR, QUEUE, audit, browsing, dead_letter_queues
+from worker.ops.dlq.store import DeadLetterStore
 from worker.ops.dlq.views import audit_before
+
+
+async def purge_letters(
+    settings: Settings,
+    store: DeadLetterStore,
+    letters: Sequence[DeadLetter],
+    operator: str,
+    reason: str,
+) -> list[str]:
+    """Remove ``letters`` (held by ``store``) for good, each recorded whole first: one that
+    cannot be recorded stays, and stops the purge (``CliError``). The ids purged."""
+    for letter in letters:
+        before, after = audit_before(letter, full=True), {"status": "purged", "error": None}
+        await audit(settings, operator, "dlq.purge", letter, reason, before, after)
+        await store.remove(letter)
+    return [letter.id for letter in letters]
 
 
 def purge(
@@ -34,11 +55,8 @@ def purge(
             if not chosen.letters:
                 unknown = f" (not found: {', '.join(chosen.missing)})" if chosen.missing else ""
                 fail(f"no dead letter matches in {', '.join(session.dlqs)}{unknown}")
-            for letter in chosen.letters:
-                before, after = audit_before(letter, full=True), {"status": "purged", "error": None}
-                await audit(settings, who, "dlq.purge", letter, reason, before, after)
-                await session.store.remove(letter)
-            return [letter.id for letter in chosen.letters], chosen.missing
+            purged = await purge_letters(settings, session.store, chosen.letters, who, reason)
+            return purged, chosen.missing
 
     purged, missing = run_async(work())
     if as_json:

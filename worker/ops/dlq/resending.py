@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from worker.bus.message_ids import POLICY_PREFIX
+from worker.bus.registry import CommandRegistry
 from worker.config import Settings
 from worker.messaging import headers as h
 from worker.messaging.retry_seal import RetrySeal
@@ -130,8 +131,11 @@ async def send_in_chunks(
     watch_timeout: float,
     bodies: dict[str, bytes] | None = None,
     chunk: int = CHUNK_LETTERS,
+    registry: CommandRegistry | None = None,
 ) -> ResendReport:
     """Send ``letters`` (as a first look found them) back, chunk by chunk.
+
+    ``registry`` reads the letters (the CLI's own, from the composition root, by default).
 
     Each chunk browses afresh for those not sent yet; the run ends when all went
     back, one failed again, or none of the rest is in the DLQ any more (then they
@@ -142,11 +146,12 @@ async def send_in_chunks(
     if any((letter.message_id or "").startswith(POLICY_PREFIX) for letter in letters):
         seal = await load_retry_seal(audit.settings)
     everything = Counter(letter.id for letter in letters)
+    registry = registry or commands()
     with progress(len(letters)) as advance:
         try:
             reply_to = await watcher.start(connection)
             while not report.stopped and (pending := everything - _sent(report)):
-                async with DeadLetterStore(connection, commands()) as store:
+                async with DeadLetterStore(connection, registry) as store:
                     counts = await ready_counts(connection, dlqs)
                     limit = min(chunk, pending.total())
                     found = await store.browse(counts, _taker(pending), limit)
