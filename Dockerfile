@@ -28,4 +28,6 @@ USER worker
 # SIGTERM (docker stop) makes the worker finish in-flight messages for SHUTDOWN_GRACE seconds
 # and flush the outbox; compose's stop_grace_period must leave room for that.
 STOPSIGNAL SIGTERM
+# The HTTP API and console, when the container runs `python -m worker http`.
+EXPOSE 8000
 CMD ["python", "-m", "worker", "run", "--migrate"]

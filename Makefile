@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The worker on embedded defaults: SQLite and a Temporal dev server under .data/, RabbitMQ at AMQP_URL.
+## The worker on embedded defaults: SQLite and a Temporal dev server under .data/, RabbitMQ at
+## AMQP_URL, and the HTTP API and console on http://127.0.0.1:8000 (/docs, /console).
 run: install
 	$(BIN)/python -m worker dev
 
@@ -25,9 +26,11 @@ lint: install
 unit: install
 	$(BIN)/python -m pytest -q tests/unit
 
-## Everything CI runs: services up, lint, types, the whole suite, the benchmark's quick mode.
+## Everything CI runs: services and the console tests' browser up, lint, types, the whole
+## suite, the benchmark's quick mode.
 test: install lint
 	scripts/ensure-services
+	scripts/ensure-chromium
 	$(BIN)/python -m bench all --quick --out .data/bench-quick.json
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from worker.config import ROLES, Settings
+from worker.config import DEFAULT_ROLES, Settings
 from worker.context import BoundedContext, Contexts
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from worker.messaging.outbox_relay import OutboxRelay
     from worker.sagas.runner import SagaRunner
     from worker.service import WorkerService
+    from worker.web.server import HttpServer
 
 
 def contexts(settings: Settings | None = None, extra: Sequence[str] | None = None) -> Contexts:
@@ -54,24 +55,29 @@ class Worker:
     contexts: Contexts
     bus: MessageBus
     relay: OutboxRelay
-    service: WorkerService
+    service: WorkerService | None
     sagas: SagaRunner | None
+    http: HttpServer | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume commands and events and relay the outbox, and run sagas if that role is on."""
-        parts = [self.service.run(stop)]
+        """Consume commands and events and relay the outbox, and run sagas and the HTTP
+        front door if those roles are on."""
+        parts = [] if self.service is None else [self.service.run(stop)]
         if self.sagas is not None:
             parts.append(self.sagas.run(stop))
+        if self.http is not None:
+            parts.append(self.http.run(stop))
         await asyncio.gather(*parts)
 
 
 def bootstrap(
     settings: Settings | None = None,
     uow_factory: UnitOfWorkFactory | None = None,
-    roles: Collection[str] = ROLES,
+    roles: Collection[str] = DEFAULT_ROLES,
     catalog: Contexts | None = None,
 ) -> Worker:
-    """Wire bus, relay, retention, saga starter and worker. Connects to nothing: ``run`` does."""
+    """Wire bus, relay, retention, saga starter, worker and front door. Connects to nothing
+    (``run`` does) but binds the front door's port, so that a taken one fails here."""
     from datetime import timedelta
 
     from worker.bus.messagebus import MessageBus
@@ -87,6 +93,7 @@ def bootstrap(
     from worker.sagas.runner import SagaRunner
     from worker.sagas.starter import starters
     from worker.service import WorkerService
+    from worker.web.server import HttpServer
 
     settings = settings or Settings()
     catalog = catalog or contexts(settings)
@@ -125,15 +132,21 @@ def bootstrap(
             failing=settings.handler_fails,
             catch_up_after=settings.handler_catch_up_seconds,
         )
-    service = WorkerService(
-        settings,
-        bus,
-        relay,
-        catalog.commands,
-        consume_commands="commands" in roles,
-        retention=retention,
-        handlers=handlers,
-        command_relay=command_relay,
-        handler_names=tuple(s.name for s in catalog.subscriptions),
+    # A process that only serves HTTP has nothing to consume or relay.
+    service = (
+        None
+        if set(roles) == {"http"}
+        else WorkerService(
+            settings,
+            bus,
+            relay,
+            catalog.commands,
+            consume_commands="commands" in roles,
+            retention=retention,
+            handlers=handlers,
+            command_relay=command_relay,
+            handler_names=tuple(s.name for s in catalog.subscriptions),
+        )
     )
-    return Worker(settings, catalog, bus, relay, service, sagas)
+    http = HttpServer(settings, catalog) if "http" in roles else None
+    return Worker(settings, catalog, bus, relay, service, sagas, http)

