@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.e2e.harness import ROOT, run_cli
 from tests.integration.private_database import private_url
 from worker.ops.audit_log import list_actions
-from worker.persistence.web import AdministratorRow, ApiTokenRow
+from worker.persistence.web import AdministratorRow, ApiTokenRow, ConsoleSessionRow
 from worker.web import admins, tokens
 
 pytestmark = pytest.mark.integration
@@ -151,3 +153,28 @@ def test_the_cli_refuses_a_short_password(private_url: str) -> None:
     )
     assert refused.returncode == 2
     assert refused.stderr.strip() == "error: the password needs at least 8 characters"
+
+
+async def test_guesses_made_at_once_are_checked_one_at_a_time(private_url: str) -> None:
+    await admins.add_administrator("fay", "viewer", "fay's password")
+
+    answers = await asyncio.gather(
+        *(admins.log_in("fay", f"guess {n}") for n in range(20)), return_exceptions=True
+    )
+
+    assert all(isinstance(a, admins.LoginRefused) for a in answers)
+    checked = [a for a in answers if isinstance(a, admins.LoginRefused) and a.retry_after is None]
+    assert len(checked) <= 2, "the others were refused before their password was checked"
+    assert (await AdministratorRow.get(name="fay")).failed_logins == len(checked)
+
+
+async def test_removing_an_administrator_ends_their_sessions(private_url: str) -> None:
+    await admins.add_administrator("gus", "operator", "gus's password")
+    await ConsoleSessionRow.create(
+        id="s" * 64, administrator="gus", csrf_token="c" * 64, expires_at=datetime.now(UTC)
+    )
+
+    assert await admins.remove_administrator("gus")
+    await admins.add_administrator("gus", "admin", "another password")
+
+    assert not await ConsoleSessionRow.filter(administrator="gus").exists()

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
-from worker.persistence.web import AdministratorRow
+from worker.persistence.web import AdministratorRow, ConsoleSessionRow
 from worker.web.tokens import check_name
 
 ROLES = ("viewer", "operator", "admin")
@@ -101,12 +102,19 @@ async def set_role(name: str, role: str) -> bool:
 
 
 async def set_password(name: str, password: str) -> bool:
+    """A new password ends the name's console sessions."""
     hashed = await _hash(check_password(password))
-    return await AdministratorRow.filter(name=name).update(password_hash=hashed) > 0
+    async with in_transaction():
+        await ConsoleSessionRow.filter(administrator=name).delete()
+        return await AdministratorRow.filter(name=name).update(password_hash=hashed) > 0
 
 
 async def remove_administrator(name: str) -> bool:
-    return await AdministratorRow.filter(name=name).delete() > 0
+    """Removing ends the name's console sessions too, so that adding the name again later
+    brings none of them back."""
+    async with in_transaction():
+        await ConsoleSessionRow.filter(administrator=name).delete()
+        return await AdministratorRow.filter(name=name).delete() > 0
 
 
 async def list_administrators() -> list[Administrator]:
@@ -119,7 +127,12 @@ async def find_administrator(name: str) -> Administrator | None:
 
 
 async def log_in(name: str, password: str) -> Administrator:
-    """The administrator, or LoginRefused; a failure makes the name's next try wait longer."""
+    """The administrator, or LoginRefused; a failure makes the name's next try wait longer.
+
+    Each try is counted as a failure before the password is checked, by a compare-and-set
+    on the count: of tries made at once, one goes on and the others are refused unchecked,
+    so guessing in parallel gains nothing. A right password clears the count.
+    """
     row = await AdministratorRow.get_or_none(name=name)
     if row is None:
         await _matches(_UNKNOWN, password)
@@ -129,11 +142,12 @@ async def log_in(name: str, password: str) -> Administrator:
         wait = delay_after(row.failed_logins) - waited
         if wait > 0:
             raise LoginRefused(retry_after=max(1.0, wait))
+    counted = await AdministratorRow.filter(name=name, failed_logins=row.failed_logins).update(
+        failed_logins=row.failed_logins + 1, last_failed_at=datetime.now(UTC)
+    )
+    if not counted:  # another try of this name got there first
+        raise LoginRefused(retry_after=delay_after(row.failed_logins + 1))
     if not await _matches(row.password_hash, password):
-        await AdministratorRow.filter(name=name).update(
-            failed_logins=row.failed_logins + 1, last_failed_at=datetime.now(UTC)
-        )
         raise LoginRefused()
-    if row.failed_logins:
-        await AdministratorRow.filter(name=name).update(failed_logins=0, last_failed_at=None)
+    await AdministratorRow.filter(name=name).update(failed_logins=0, last_failed_at=None)
     return Administrator(row.name, row.role)
