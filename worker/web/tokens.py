@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
+from worker.persistence.sql import dialect_sql
 from worker.persistence.web import ApiTokenRow
 
 SCOPES = ("read", "write")
 #: Tokens start with it, so that a leaked one is recognisable (and found by secret scanners).
 PREFIX = "bwt_"
+VERIFY = "SELECT name, scope FROM api_token WHERE token_hash = ? AND revoked_at IS NULL"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -100,5 +103,8 @@ async def verify_token(presented: str) -> ApiToken | None:
     so that a revocation takes effect on the next one)."""
     if not presented.startswith(PREFIX) or len(presented) > 128:
         return None
-    row = await ApiTokenRow.get_or_none(token_hash=_hash(presented), revoked_at=None)
-    return None if row is None else ApiToken(row.name, row.scope)
+    # Plain SQL: this runs on every request, and the ORM's query building cost more
+    # than the round trip (measured with py-spy under the HTTP benchmark).
+    db = connections.get("default")
+    _, rows = await db.execute_query(dialect_sql(db, VERIFY), [_hash(presented)])
+    return ApiToken(str(rows[0]["name"]), str(rows[0]["scope"])) if rows else None
