@@ -1,4 +1,5 @@
-"""``worker tokens``, ``worker admins`` and ``worker http``: the front door's CLI."""
+"""``worker tokens`` and ``worker admins``: the front door's CLI groups (``worker http`` is
+in ``worker.cli.main``, beside ``run``)."""
 
 from __future__ import annotations
 

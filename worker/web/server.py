@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from worker.cli.common import CliError
 from worker.config import Settings
 from worker.context import Contexts
 
@@ -24,7 +25,9 @@ class PortTaken(Exception):
 def bind(host: str, port: int, what: str = "the HTTP API") -> socket.socket:
     """A listening socket on ``host:port``, or PortTaken naming the port and its use."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP: asyncio sets TCP_NODELAY only on such sockets; without it every answer
+    # waits ~40 ms for Nagle's algorithm.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -36,12 +39,15 @@ def bind(host: str, port: int, what: str = "the HTTP API") -> socket.socket:
     return sock
 
 
-def port_is_free(host: str, port: int) -> bool:
-    try:
-        bind(host, port).close()
-    except PortTaken:
-        return False
-    return True
+def require_free_ports(http_host: str, needed: list[tuple[int, str]]) -> None:
+    """PortTaken for the first of ``needed`` (port, its use) something listens on; the
+    HTTP API's on ``http_host``, the others on loopback (where the dev server binds)."""
+    for port, use in needed:
+        host = http_host if use.startswith("the HTTP") else "127.0.0.1"
+        try:
+            bind(host, port).close()
+        except PortTaken:
+            raise PortTaken(f"port {port} ({use}) is taken") from None
 
 
 class _Server(uvicorn.Server):
@@ -87,3 +93,6 @@ class HttpServer:
         stopping.cancel()
         server.should_exit = True
         await serving
+        if not server.started:
+            # uvicorn has logged why; the process must not go on (or exit 0) without it.
+            raise CliError("the HTTP API did not start (its reason is logged above)")
