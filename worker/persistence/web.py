@@ -48,9 +48,12 @@ class ConsoleSessionRow(Model):
 
 
 class HttpCommandRow(Model):
-    """An ``Idempotency-Key`` seen on ``POST /commands/{name}``: the message id it became,
-    the SHA-256 of the parsed body it came with, and an outcome the inbox does not keep
-    (``invalid``, heard from the worker's reply). Swept with the inbox."""
+    """An Idempotency-Key seen on POST /commands/{name}.
+
+    The key is the message id it became; with it the SHA-256 of the parsed body it came
+    with, and an outcome the inbox does not keep (``invalid``, heard from the worker's
+    reply). Swept with the inbox.
+    """
 
     idempotency_key = fields.CharField(pk=True, max_length=255)
     command = fields.CharField(max_length=64)

@@ -12,37 +12,9 @@ from worker.cli.common import (
     valid_id,
 )
 from worker.cli.reading import read_database
-from worker.contexts.accounts.persistence import AccountRow, account_to_domain
-from worker.contexts.accounts.statement import ACCOUNT_STATEMENT, statement_of
-from worker.readside.read_model import open_read_model
+from worker.contexts.accounts.views import read_accounts, read_statement
 
 accounts_app = typer.Typer(help="Read accounts.", no_args_is_help=True)
-
-
-def account_json(row: AccountRow) -> dict[str, Any]:
-    account = account_to_domain(row)
-    return {
-        "account_id": account.id,
-        "owner": account.owner,
-        "currency": str(account.currency),
-        "balance": account.balance.to_string(),
-        "status": account.status.value,
-        "version": account.version,
-    }
-
-
-async def read_accounts(account_id: str | None) -> list[dict[str, Any]]:
-    query = AccountRow.all() if account_id is None else AccountRow.filter(id=account_id)
-    return [account_json(row) for row in await query.order_by("id")]
-
-
-async def read_statement(account_id: str) -> dict[str, Any] | None:
-    """The account's statement from the live read model; None if there is no such account."""
-    account = await AccountRow.get_or_none(id=account_id)
-    if account is None:
-        return None
-    entries = await statement_of(await open_read_model(ACCOUNT_STATEMENT), account_id)
-    return {"account_id": account_id, "currency": account.currency, "entries": entries}
 
 
 def _line(account: dict[str, Any]) -> str:

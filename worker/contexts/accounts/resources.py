@@ -6,19 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from worker.contexts.accounts.views import read_accounts, read_statement
 from worker.web.resources import Resource
 
 
 async def _account(path: Mapping[str, str]) -> dict[str, Any] | None:
-    from worker.contexts.accounts.cli import read_accounts
-
     found = await read_accounts(path["account_id"])
     return found[0] if found else None
 
 
 async def _statement(path: Mapping[str, str]) -> dict[str, Any] | None:
-    from worker.contexts.accounts.cli import read_statement
-
     return await read_statement(path["account_id"])
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -13,35 +11,10 @@ from domain.shared.errors import InvalidValue
 from worker.cli.common import fail, print_json, shown
 from worker.cli.reading import read_database
 from worker.contexts.catalog.availability import PRODUCT_AVAILABILITY, availability_of
-from worker.contexts.catalog.persistence import ProductRow, ReservationRow, product_to_domain
+from worker.contexts.catalog.views import read_products
 from worker.readside.read_model import open_read_model
 
 products_app = typer.Typer(help="Read products and their stock.", no_args_is_help=True)
-
-
-def product_json(row: ProductRow, held: list[ReservationRow], now: datetime) -> dict[str, Any]:
-    product = product_to_domain(row, {ReservationRow: held})
-    return {
-        "sku": product.sku,
-        "name": product.name,
-        "price": product.price.to_string(),
-        "currency": str(product.currency),
-        "status": product.status.value,
-        "on_hand": product.on_hand,
-        "reserved": product.reserved(now),
-        "available": product.available(now),
-        "version": product.version,
-    }
-
-
-async def read_products(sku: str | None) -> list[dict[str, Any]]:
-    rows = ProductRow.all() if sku is None else ProductRow.filter(id=sku)
-    held = ReservationRow.all() if sku is None else ReservationRow.filter(sku=sku)
-    by_sku: defaultdict[str, list[ReservationRow]] = defaultdict(list)
-    for reservation in await held.order_by("order_id"):
-        by_sku[reservation.sku].append(reservation)
-    now = datetime.now(UTC)
-    return [product_json(row, by_sku[row.id], now) for row in await rows.order_by("id")]
 
 
 async def _availability(sku: str | None) -> list[dict[str, Any]]:

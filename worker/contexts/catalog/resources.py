@@ -6,18 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from worker.contexts.catalog.views import read_products
 from worker.web.resources import Resource
 
 
 async def _products(path: Mapping[str, str]) -> list[dict[str, Any]]:
-    from worker.contexts.catalog.cli import read_products
-
     return await read_products(None)
 
 
 async def _product(path: Mapping[str, str]) -> dict[str, Any] | None:
-    from worker.contexts.catalog.cli import read_products
-
     found = await read_products(path["sku"])
     return found[0] if found else None
 

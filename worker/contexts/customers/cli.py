@@ -9,34 +9,9 @@ import typer
 from worker.cli.common import fail, print_json, valid_id
 from worker.cli.reading import read_database
 from worker.contexts.customers.orders_view import customer_orders, orders_json, orders_table
-from worker.contexts.customers.persistence import CustomerRow, customer_to_domain
+from worker.contexts.customers.views import read_customers
 
 customers_app = typer.Typer(help="Read customers and their orders.", no_args_is_help=True)
-
-
-def _time(moment: Any) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def customer_json(row: CustomerRow) -> dict[str, Any]:
-    customer = customer_to_domain(row)
-    return {
-        "customer_id": customer.id,
-        "name": customer.name,
-        "email": customer.email.address,
-        "payment_account_id": customer.payment_account_id,
-        "loyalty_points": customer.loyalty_points,
-        "billing_address": customer.billing_address.as_dict(),
-        "shipping_address": customer.shipping_address.as_dict(),
-        "version": customer.version,
-        "created_at": _time(customer.created_at),
-        "updated_at": _time(customer.updated_at),
-    }
-
-
-async def read_customers(customer_id: str | None) -> list[dict[str, Any]]:
-    query = CustomerRow.all() if customer_id is None else CustomerRow.filter(id=customer_id)
-    return [customer_json(row) for row in await query.order_by("id")]
 
 
 def _address(address: dict[str, Any]) -> str:

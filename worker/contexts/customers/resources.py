@@ -6,19 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from worker.contexts.customers.orders_view import customer_orders, orders_json
+from worker.contexts.customers.views import read_customers
 from worker.web.resources import Resource
 
 
 async def _customer(path: Mapping[str, str]) -> dict[str, Any] | None:
-    from worker.contexts.customers.cli import read_customers
-
     found = await read_customers(path["customer_id"])
     return found[0] if found else None
 
 
 async def _orders(path: Mapping[str, str]) -> dict[str, Any] | None:
-    from worker.contexts.customers.orders_view import customer_orders, orders_json
-
     orders = await customer_orders(path["customer_id"])
     return None if orders is None else orders_json(path["customer_id"], orders)
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import typer
-from tortoise.expressions import Subquery
 
 from domain.orders.order import Order, OrderStatus
 from worker.cli.common import (
@@ -21,57 +19,12 @@ from worker.cli.common import (
 )
 from worker.cli.errors import DATABASE_ERRORS, MIGRATE_HINT, database_failure
 from worker.config import Settings
-from worker.contexts.orders.persistence import OrderLineRow, OrderRow, order_to_domain
+from worker.contexts.orders.views import order_json, read_orders
 from worker.persistence import database
 
 orders_app = typer.Typer(help="Read orders.", no_args_is_help=True)
 
 STATUSES = tuple(status.value for status in OrderStatus)
-
-
-def _time(moment: Any) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def order_json(order: Order) -> dict[str, Any]:
-    return {
-        "order_id": order.id,
-        "customer_id": order.customer_id,
-        "payment_account_id": order.payment_account_id,
-        "status": order.status.value,
-        "currency": order.currency,
-        "total": None if order.total is None else order.total.to_string(),
-        "lines": [
-            {
-                "sku": line.sku,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price.to_string(),
-                "discount": line.discount.to_string(),
-                "subtotal": line.subtotal.to_string(),
-            }
-            for line in order.lines
-        ],
-        "reason": order.reason,
-        "charging": order.charging,
-        "cancel_requested": order.cancel_requested,
-        "version": order.version,
-        "created_at": _time(order.created_at),
-        "updated_at": _time(order.updated_at),
-    }
-
-
-async def read_orders(order_id: str | None, status: str | None = None) -> list[Order]:
-    """The orders (all, those in ``status``, or the one) from a connected database."""
-    query = OrderRow.all() if order_id is None else OrderRow.filter(id=order_id)
-    if status is not None:
-        query = query.filter(status=status)
-    rows = await query.order_by("id")
-    lines: defaultdict[str, list[OrderLineRow]] = defaultdict(list)
-    # A subquery, not a list of ids: a long list would pass SQLite's limit of parameters.
-    wanted = OrderLineRow.filter(order_id__in=Subquery(query.values("id")))
-    for line in await wanted.order_by("order_id", "position"):
-        lines[line.order_id].append(line)
-    return [order_to_domain(row, {OrderLineRow: lines[row.id]}) for row in rows]
 
 
 async def _query(settings: Settings, order_id: str | None, status: str | None) -> list[Order]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from worker.contexts.orders.views import order_json, read_orders
 from worker.web.resources import Resource
 
 
 async def _order(path: Mapping[str, str]) -> dict[str, Any] | None:
-    from worker.contexts.orders.cli import order_json, read_orders
-
     found = await read_orders(path["order_id"])
     return order_json(found[0]) if found else None
 
