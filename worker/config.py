@@ -179,6 +179,11 @@ class Settings(BaseSettings):
     http_port: int = Field(
         8000, ge=1, le=65535, description="Port of the HTTP API and console (`worker http`)."
     )
+    https_only: bool = Field(
+        False,
+        description="Mark the console's cookies Secure whatever the request's scheme (set it "
+        "behind a proxy that terminates TLS).",
+    )
     console_session_hours: float = Field(
         8.0, gt=0, description="Hours a console login lasts before the operator logs in again."
     )
