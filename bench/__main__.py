@@ -1,10 +1,12 @@
-"""``python -m bench all|sagas|orders|projections [--quick]``: the worker beside hand-written
-baselines.
+"""``python -m bench all|sagas|orders|projections|http [--quick]``: the worker beside
+hand-written baselines.
 
 Every comparison alternates the two sides within one run on one machine; each
 figure is the median of the rounds. Prints a table and writes a JSON file.
 ``sagas`` runs the transfer and order sagas only, ``orders`` the order saga only,
-``projections`` the read side only (a projection applying events, commit→projection).
+``projections`` the read side only (a projection applying events, commit→projection),
+``http`` the front door only (``POST /commands/Deposit`` against publishing straight to
+RabbitMQ).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from rich.progress import Progress
 
 from bench.commands import Round, as_json, latency, median_round, throughput_round
 from bench.env import Environment
+from bench.http import compare_http
 from bench.orders import compare_orders
 from bench.processes import baseline_process, worker_process
 from bench.projections import compare_applying, projection_latency
@@ -31,7 +34,7 @@ from bench.report import report
 from bench.sagas import compare_sagas
 
 console = Console(stderr=True)
-PARTS = ("all", "sagas", "orders", "projections")
+PARTS = ("all", "sagas", "orders", "projections", "http")
 
 
 def plan(quick: bool) -> dict[str, Any]:
@@ -159,6 +162,11 @@ async def run_all(quick: bool, out: Path, part: str = "all") -> dict[str, Any]:
             if part in ("all", "projections"):
                 measured = results["throughput"]["worker"]["per_second"] if part == "all" else None
                 results.update(await projection_parts(env, logs, progress, p, measured))
+            if part in ("all", "http"):
+                task = progress.add_task("front door", total=2 * p["rounds"])
+                results["http"] = await compare_http(
+                    env, logs, p["n"], p["rounds"], p["accounts"], lambda: progress.advance(task)
+                )
             if part in ("all", "sagas"):
                 task = progress.add_task("sagas", total=2 * p["rounds"])
                 results["sagas"] = await compare_sagas(

@@ -13,10 +13,17 @@ from bench.env import ROOT, Environment
 
 
 class Process:
-    """A consumer under test: the worker or the baseline, as its own process."""
+    """A process under test: the worker, a baseline or the front door, as its own process.
 
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+    ``start`` returns once ``ready`` appears in its log (at once when ``ready`` is None:
+    the caller checks readiness its own way, e.g. over HTTP).
+    """
+
+    def __init__(
+        self, args: list[str], env: dict[str, str], log: Path, ready: bytes | None = b"ready:"
+    ) -> None:
         self.args, self.env, self.log_path = args, env, log
+        self.ready = ready
         self.popen: subprocess.Popen[bytes] | None = None
         self.startup_seconds = 0.0
 
@@ -30,7 +37,7 @@ class Process:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        while b"ready:" not in self.log_path.read_bytes():
+        while self.ready is not None and self.ready not in self.log_path.read_bytes():
             if self.popen.poll() is not None or time.monotonic() - started > timeout:
                 self.stop()  # no round owns it yet: nothing else would
                 raise RuntimeError(f"{self.args} did not start:\n{self.log_path.read_text()}")
@@ -91,4 +98,14 @@ def _bare(module: str, env: Environment, log: Path, prefetch: int) -> Process:
         [sys.executable, "-m", module],
         {"AMQP_URL": env.amqp_url, "DATABASE_URL": env.database_url, "PREFETCH": str(prefetch)},
         log,
+    )
+
+
+def front_door_process(env: Environment, log: Path, port: int) -> Process:
+    """``worker http`` on ``port``; ready when ``GET /health/live`` answers (not a log line)."""
+    return Process(
+        [sys.executable, "-m", "worker", "http", "--port", str(port)],
+        {"AMQP_URL": env.amqp_url, "DATABASE_URL": env.database_url, "LOG_LEVEL": "INFO"},
+        log,
+        ready=None,
     )

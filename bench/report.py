@@ -16,6 +16,8 @@ def report(results: dict[str, Any]) -> None:
         command_rows(table, results)
     if "projection_applying" in results:
         projection_rows(table, results)
+    if "http" in results:
+        http_rows(table, results["http"])
     for key, label, target in (
         ("sagas", "transfers/s (sagas)", ">= 0.8"),
         ("orders", "orders/s (sagas)", "(a figure)"),
@@ -75,4 +77,23 @@ def projection_rows(table: Table, results: dict[str, Any]) -> None:
         "",
         "",
         "(a figure)",
+    )
+
+
+def http_rows(table: Table, h: dict[str, Any]) -> None:
+    """The front door (worker column) against publishing straight to RabbitMQ (baseline)."""
+    door, direct = h["front_door"], h["direct"]
+    for label, key, ratio in (
+        ("POST /commands: 202s/s vs confirmed publishes/s", "sent_per_second", "ratio"),
+        ("POST /commands: end to end/s vs direct", "end_to_end_per_second", "end_to_end_ratio"),
+    ):
+        table.add_row(
+            label, f"{door[key]:.0f}", f"{direct[key]:.0f}", f"{h[ratio]:.2f}", "(a figure)"
+        )
+    table.add_row(
+        f"front door CPU per 1,000 requests ({h['concurrency']} in flight)",
+        f"{door['front_door_cpu_seconds_per_1000']:.2f} s",
+        "",
+        "",
+        "",
     )
