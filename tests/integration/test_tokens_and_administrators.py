@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import pytest
 
-from tests.e2e.harness import ROOT, run_cli
 from tests.integration.private_database import private_url
-from worker.ops.audit_log import list_actions
 from worker.persistence.web import AdministratorRow, ApiTokenRow, ConsoleSessionRow
 from worker.web import admins, tokens
 
@@ -96,63 +91,6 @@ async def test_roles_grant_looking_acting_and_managing_in_turn() -> None:
     assert [operator.can(p) for p in ("look", "act", "manage")] == [True, True, False]
     assert [admin.can(p) for p in ("look", "act", "manage")] == [True, True, True]
     assert not admins.Administrator("x", "retired").can("look")
-
-
-def test_the_cli_prints_a_new_token_once_as_json_and_revokes_it(private_url: str) -> None:
-    env = {"DATABASE_URL": private_url}
-    made = run_cli(env, "tokens", "create", "cli-made", "--scope", "read", "--json")
-    assert made.returncode == 0, made.stderr
-    shown = json.loads(made.stdout)
-    assert shown["name"] == "cli-made" and shown["scope"] == "read"
-    assert shown["token"].startswith(tokens.PREFIX)
-
-    listed = run_cli(env, "tokens", "list", "--json")
-    assert shown["token"] not in listed.stdout
-    assert {"name": "cli-made", "scope": "read", "revoked_at": None} in [
-        {key: row[key] for key in ("name", "scope", "revoked_at")}
-        for row in json.loads(listed.stdout)
-    ]
-    assert run_cli(env, "tokens", "revoke", "cli-made").returncode == 0
-    again = run_cli(env, "tokens", "revoke", "no-such-token")
-    assert (again.returncode, again.stderr.strip()) == (1, "error: no token named 'no-such-token'")
-
-
-def test_the_cli_refuses_a_bad_scope_with_one_line(private_url: str) -> None:
-    refused = run_cli({"DATABASE_URL": private_url}, "tokens", "create", "x", "--scope", "admin")
-    assert refused.returncode == 2
-    assert refused.stderr.strip() == "error: unknown scope 'admin'; choose from read, write"
-
-
-async def test_the_cli_adds_an_administrator_with_a_password_from_standard_input(
-    private_url: str,
-) -> None:
-    added = subprocess.run(
-        [sys.executable, "-m", "worker", "admins", "add", "dora", "--role", "operator"],
-        input="dora's long password\n",
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": private_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert added.returncode == 0, added.stderr
-    assert "dora's long password" not in added.stdout + added.stderr
-    assert (await admins.log_in("dora", "dora's long password")).role == "operator"
-    assert [e.target for e in await list_actions(action="admins")] == ["administrator:dora"]
-
-
-def test_the_cli_refuses_a_short_password(private_url: str) -> None:
-    refused = subprocess.run(
-        [sys.executable, "-m", "worker", "admins", "add", "eve", "--role", "viewer"],
-        input="short\n",
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": private_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert refused.returncode == 2
-    assert refused.stderr.strip() == "error: the password needs at least 8 characters"
 
 
 async def test_guesses_made_at_once_are_checked_one_at_a_time(private_url: str) -> None:
