@@ -4,9 +4,11 @@ in ``worker.cli.main``, beside ``run``)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import typer
+from tortoise.transactions import in_transaction
 
 from worker.cli.common import fail, print_json
 from worker.cli.reading import read_database
@@ -20,6 +22,28 @@ REASON = typer.Option("", "--reason", help="Why, for the audit log.")
 
 async def _audited(action: str, target: str, reason: str, after: Any = None) -> None:
     await record_action(default_operator(), action, target, reason, after=after)
+
+
+def _change(
+    change: Callable[[], Awaitable[bool]],
+    action: str,
+    target: str,
+    reason: str,
+    missing: str,
+    after: Any = None,
+) -> None:
+    """Make ``change`` and its audit record in one transaction, or fail with ``missing``
+    when it found nothing to change."""
+
+    async def audited() -> bool:
+        async with in_transaction():
+            found = await change()
+            if found:
+                await _audited(action, target, reason, after)
+            return found
+
+    if not read_database(audited):
+        fail(missing)
 
 
 @tokens_app.command("create")
@@ -39,9 +63,10 @@ def create_token(
         fail(str(error), 2)
 
     async def create() -> str:
-        token = await tokens.create_token(name, scope)
-        await _audited("tokens.create", f"token:{name}", reason, {"scope": scope})
-        return token
+        async with in_transaction():
+            token = await tokens.create_token(name, scope)
+            await _audited("tokens.create", f"token:{name}", reason, {"scope": scope})
+            return token
 
     try:
         token = read_database(create)
@@ -57,15 +82,8 @@ def create_token(
 @tokens_app.command("revoke")
 def revoke_token(name: str = typer.Argument(...), reason: str = REASON) -> None:
     """Revoke a token: the next request that carries it gets 401."""
-
-    async def revoke() -> bool:
-        found = await tokens.revoke_token(name)
-        if found:
-            await _audited("tokens.revoke", f"token:{name}", reason)
-        return found
-
-    if not read_database(revoke):
-        fail(f"no token named {name!r}")
+    missing = f"no token named {name!r}"
+    _change(lambda: tokens.revoke_token(name), "tokens.revoke", f"token:{name}", reason, missing)
     typer.echo(f"revoked {name}")
 
 
@@ -103,8 +121,9 @@ def add_admin(
         fail(str(error), 2)
 
     async def add() -> None:
-        await admins.add_administrator(name, role, password)
-        await _audited("admins.add", f"administrator:{name}", reason, {"role": role})
+        async with in_transaction():
+            await admins.add_administrator(name, role, password)
+            await _audited("admins.add", f"administrator:{name}", reason, {"role": role})
 
     try:
         read_database(add)
@@ -125,29 +144,18 @@ def set_role(
     except ValueError as error:
         fail(str(error), 2)
 
-    async def change() -> bool:
-        found = await admins.set_role(name, role)
-        if found:
-            await _audited("admins.role", f"administrator:{name}", reason, {"role": role})
-        return found
-
-    if not read_database(change):
-        fail(f"no administrator named {name!r}")
+    target, missing = f"administrator:{name}", f"no administrator named {name!r}"
+    _change(
+        lambda: admins.set_role(name, role), "admins.role", target, reason, missing, {"role": role}
+    )
     typer.echo(f"{name} is now {role}")
 
 
 @admins_app.command("remove")
 def remove_admin(name: str = typer.Argument(...), reason: str = REASON) -> None:
-    """Remove an administrator (their sessions end on their next request)."""
-
-    async def remove() -> bool:
-        found = await admins.remove_administrator(name)
-        if found:
-            await _audited("admins.remove", f"administrator:{name}", reason)
-        return found
-
-    if not read_database(remove):
-        fail(f"no administrator named {name!r}")
+    """Remove an administrator; their console sessions end with it."""
+    target, missing = f"administrator:{name}", f"no administrator named {name!r}"
+    _change(lambda: admins.remove_administrator(name), "admins.remove", target, reason, missing)
     typer.echo(f"removed {name}")
 
 
