@@ -18,9 +18,13 @@ from urllib.parse import quote, urlsplit
 
 import aio_pika
 import httpx
+from fastapi.routing import iter_route_contexts
 
 from tests.e2e.harness import ROOT, BusClient, run_cli
 from tests.services import AMQP_BASE_URL, create_database, drop_database, pg_fetch, pg_url
+from tests.wiring import CONTEXTS
+from worker.config import Settings
+from worker.web.app import create_app
 
 DLQ = "accounts.commands.dlq"
 QUEUE = "accounts.commands"
@@ -95,10 +99,10 @@ def add_administrators(env: dict[str, str], people: dict[str, tuple[str, str]]) 
     assert done.returncode == 0, done.stderr
 
 
-def worker_record(code: str, command: str = "Deposit") -> dict[str, Any]:
+def worker_record(code: str, command: str = "Deposit", dlq_id: str | None = None) -> dict[str, Any]:
     """The failure record the worker writes on a dead letter (see headers.py)."""
     return {
-        "dlq-id": uuid.uuid4().hex[:12],
+        "dlq-id": dlq_id or uuid.uuid4().hex[:12],
         "failure-class": "transient",
         "error-code": code,
         "error-message": "ConnectionRefusedError: the database is down",
@@ -111,9 +115,15 @@ def worker_record(code: str, command: str = "Deposit") -> dict[str, Any]:
     }
 
 
-async def put_in_dlq(bus: BusClient, body: dict[str, Any], code: str) -> tuple[str, str]:
+async def put_in_dlq(
+    bus: BusClient,
+    body: dict[str, Any],
+    code: str,
+    dlq_id: str | None = None,
+    message_id: str | None = None,
+) -> tuple[str, str]:
     """A dead letter as the worker would have left it: (its DLQ id, its message id)."""
-    headers, message_id = worker_record(code), new_id("m")
+    headers, message_id = worker_record(code, dlq_id=dlq_id), message_id or new_id("m")
     await bus.channel.default_exchange.publish(
         aio_pika.Message(
             json.dumps(body).encode(),
@@ -169,3 +179,20 @@ async def logged_in(base_url: str, name: str, password: str) -> AsyncIterator[ht
 async def session_csrf(client: httpx.AsyncClient) -> str:
     """The CSRF token of the client's session (every page's logout form has it)."""
     return csrf_of((await client.get("/console/audit")).text)
+
+
+def console_posts() -> list[str]:
+    """Every path the console takes a POST on, as the front door's app declares them."""
+    app = create_app(Settings(extra_contexts=""), CONTEXTS)
+    return sorted(
+        {
+            str(route.path)
+            for route in iter_route_contexts(app.routes)
+            if str(route.path).startswith("/console") and "POST" in (route.methods or ())
+        }
+    )
+
+
+def concrete(path: str, values: dict[str, str]) -> str:
+    """``path`` with each ``{name}`` replaced by ``values[name]``, as one path segment."""
+    return re.sub(r"{(\w+)}", lambda found: quote(values[found.group(1)], safe=""), path)

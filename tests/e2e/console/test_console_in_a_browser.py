@@ -171,38 +171,3 @@ async def test_an_operator_resolves_a_saga_that_waits_for_an_operator(
     await page.goto(f"/console/sagas/transfer/{stuck_transfer}")
     await expect(page.locator("text=Nothing to settle")).to_have_count(1)
     await snap(page, "saga-resolved")
-
-
-async def test_an_admin_adds_an_administrator_and_sees_a_new_token_once(
-    browser: Browser, base_url: str, people: People
-) -> None:
-    page = await page_for(browser, base_url)
-    await log_in(page, "ada", people["ada"][1])
-    await page.goto("/console/admins")
-    newcomer = new_id("nell")
-    add = page.locator("form[action='/console/admins/add']")
-    await add.locator("input[name=name]").fill(newcomer)
-    await add.locator("select[name=role]").select_option("operator")
-    await add.locator("input[name=password]").fill("a long enough password")
-    await add.locator("input[name=reason]").fill("joins the on-call rota")
-    await add.locator("button").click()
-    await expect(page.locator("tr", has_text=newcomer)).to_contain_text("operator")
-    await snap(page, "admins")
-
-    await page.goto("/console/tokens")
-    name = new_id("billing")
-    create = page.locator("form[action='/console/tokens/create']")
-    await create.locator("input[name=name]").fill(name)
-    await create.locator("select[name=scope]").select_option("write")
-    await create.locator("input[name=reason]").fill("the billing service sends refunds")
-    await create.locator("button").click()
-    token = (await page.locator("pre.token").inner_text()).strip()
-    assert token.startswith("bwt_")
-    await snap(page, "token-created")
-    await page.goto("/console/tokens")
-    assert token not in await page.content(), "a token is shown once"
-    revoke = page.locator("tr", has_text=name).locator("form")
-    await revoke.locator("input[name=reason]").fill("rotated")
-    await revoke.locator("button").click()
-    await expect(page.locator("tr", has_text=name)).to_contain_text("revoked")
-    await snap(page, "tokens")

@@ -1,10 +1,10 @@
-"""The console's security over plain HTTP: sessions, CSRF tokens, roles read on every request,
-the growing delay after failed logins, and no secret on any page or in any log."""
+"""The console's security over plain HTTP: every POST route needs a session and that session's
+own CSRF token, and no secret appears on any page or in any log."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
+import json
 import re
 import secrets
 
@@ -16,7 +16,8 @@ from tests.e2e.console.support import (
     QUEUE,
     amqp_password,
     audit_rows,
-    csrf_of,
+    concrete,
+    console_posts,
     logged_in,
     new_id,
     put_in_dlq,
@@ -27,6 +28,11 @@ from tests.services import pg_fetch
 
 pytestmark = pytest.mark.e2e
 People = dict[str, tuple[str, str]]
+#: What fills a console route's placeholders (the tests add the ids they made).
+PLACES = {"queue": QUEUE, "failure_class": "transient", "error_code": "none"} | {
+    "kind": "transfer",
+    "action": "resolve",
+}
 
 
 async def a_letter(bus: BusClient) -> str:
@@ -61,19 +67,36 @@ async def test_a_post_without_its_sessions_own_csrf_token_is_refused_and_does_no
     ]
 
 
-async def test_without_a_session_pages_lead_to_the_login_and_posts_are_refused(
+def every_post(values: dict[str, str]) -> list[str]:
+    """Every path the console takes a POST on, with ``values`` in its placeholders."""
+    posts = [concrete(path, values) for path in console_posts()]
+    assert len(posts) >= 12 and "/console/logout" in posts
+    return posts
+
+
+def would_do_something(letter_id: str, name: str) -> dict[str, str]:
+    """A form that every action would take: a reason, a body, a name, a role, a scope."""
+    body = json.dumps({"account_id": "eve", "amount": "9.00", "currency": "EUR"})
+    return {"reason": "forged", "id": letter_id, "body": body, "name": name, "role": "admin"} | {
+        "password": "a long enough password",
+        "scope": "write",
+    }
+
+
+async def nothing_was_done(url: str, letter_id: str, name: str) -> None:
+    assert await audit_rows(url, letter_id) == []
+    for table in ("administrator", "api_token"):
+        assert await pg_fetch(url, f"SELECT name FROM {table} WHERE name=$1", name) == []
+
+
+async def test_without_a_session_pages_lead_to_the_login_and_every_post_is_refused(
     base_url: str, bus: BusClient, console_env: dict[str, str], stuck_transfer: str
 ) -> None:
-    letter = f"/console/letters/{QUEUE}/{await a_letter(bus)}"
+    letter_id, eve = await a_letter(bus), new_id("eve")
+    letter = f"/console/letters/{QUEUE}/{letter_id}"
     pages = ["/console", letter, f"{letter}/edit", "/console/audit", "/console/admins"]
-    posts = [
-        f"{letter}/retry",
-        f"{letter}/purge",
-        f"/console/sagas/transfer/{stuck_transfer}/resolve",
-        "/console/admins/add",
-        "/console/tokens/create",
-        "/console/logout",
-    ]
+    values = {**PLACES, "letter_id": letter_id, "business_id": stuck_transfer, "name": eve}
+    posts = [path for path in every_post(values) if path != "/console/login"]
     forged_cookie = {"console_session": "made-up.aaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbb"}
     for cookies in ({}, forged_cookie):
         async with httpx.AsyncClient(base_url=base_url, cookies=cookies) as anonymous:
@@ -82,83 +105,31 @@ async def test_without_a_session_pages_lead_to_the_login_and_posts_are_refused(
                 assert answer.status_code == 303, path
                 assert answer.headers["location"].startswith("/console/login?next=")
             for path in posts:
-                data = {"csrf": "x", "reason": "r", "name": "eve", "role": "admin"}
+                data = {"csrf": "x", **would_do_something(letter_id, eve)}
                 answer = await anonymous.post(path, data=data)
                 assert answer.status_code == 401, path
     async with httpx.AsyncClient(base_url=base_url) as anonymous:
         assert (await anonymous.get("/console/login")).status_code == 200
+    await nothing_was_done(console_env["DATABASE_URL"], letter_id, eve)
 
 
-async def test_the_login_form_is_refused_without_its_own_csrf_token(
-    base_url: str, people: People
+async def test_every_post_without_the_sessions_own_csrf_token_is_refused_and_does_nothing(
+    base_url: str, people: People, bus: BusClient, console_env: dict[str, str], stuck_transfer: str
 ) -> None:
-    async with httpx.AsyncClient(base_url=base_url) as client:
-        await client.get("/console/login")
-        answer = await client.post(
-            "/console/login", data={"name": "olive", "password": people["olive"][1]}
-        )
-        assert answer.status_code == 403
-        assert "console_session" not in client.cookies
-
-
-async def test_a_demoted_then_removed_administrator_loses_access_on_the_next_request(
-    base_url: str, people: People, bus: BusClient
-) -> None:
-    letter = f"/console/letters/{QUEUE}/{await a_letter(bus)}"
-    async with (
-        logged_in(base_url, "otto", people["otto"][1]) as otto,
-        logged_in(base_url, "ada", people["ada"][1]) as ada,
-    ):
-        assert "/purge" in (await otto.get(letter)).text
-        csrf = await session_csrf(ada)
-        demoted = await ada.post(
-            "/console/admins/otto/role", data={"csrf": csrf, "role": "viewer", "reason": "audit"}
-        )
-        assert demoted.status_code == 303
-        page = await otto.get(letter)
-        assert "/purge" not in page.text
-        refused = await otto.post(
-            f"{letter}/purge", data={"csrf": csrf_of(page.text), "reason": "still?"}
-        )
-        assert refused.status_code == 403
-        assert "otto is viewer" in refused.text
-        removed = await ada.post(
-            "/console/admins/otto/remove", data={"csrf": csrf, "reason": "left"}
-        )
-        assert removed.status_code == 303
-        gone = await otto.get(letter)
-        assert gone.status_code == 303
-        assert gone.headers["location"].startswith("/console/login")
-        self_removal = await ada.post(
-            "/console/admins/ada/remove", data={"csrf": csrf, "reason": "x"}
-        )
-        assert self_removal.status_code == 409
-
-
-async def test_each_failed_login_makes_the_next_attempt_of_that_name_wait_longer(
-    base_url: str, people: People
-) -> None:
-    password = people["walt"][1]
-
-    async def attempt(client: httpx.AsyncClient, name: str, secret: str) -> httpx.Response:
-        form = await client.get("/console/login")
-        data = {"csrf": csrf_of(form.text), "name": name, "password": secret}
-        return await client.post("/console/login", data=data)
-
-    async with httpx.AsyncClient(base_url=base_url) as client:
-        unknown = await attempt(client, "nobody-at-all", "whatever-it-is")
-        wrong = await attempt(client, "walt", "not the password")
-        assert unknown.status_code == wrong.status_code == 401
-        assert "wrong name or password" in unknown.text and "wrong name or password" in wrong.text
-        too_soon = await attempt(client, "walt", password)
-        assert too_soon.status_code == 429
-        assert re.search(r"wait 1 s\b", too_soon.text)
-        await asyncio.sleep(1.1)
-        assert (await attempt(client, "walt", "wrong again")).status_code == 401
-        again = await attempt(client, "walt", password)
-        assert re.search(r"wait 2 s\b", again.text), "the second failure doubles the delay"
-        await asyncio.sleep(2.1)
-        assert (await attempt(client, "walt", password)).status_code == 303
+    letter_id, eve = await a_letter(bus), new_id("eve")
+    values = {**PLACES, "letter_id": letter_id, "business_id": stuck_transfer, "name": eve}
+    ada = people["ada"][1]
+    async with logged_in(base_url, "ada", ada) as admin, logged_in(base_url, "ada", ada) as other:
+        others = await session_csrf(other)
+        for path in every_post(values):
+            for forged in ({}, {"csrf": others}):
+                answer = await admin.post(
+                    path, data={**would_do_something(letter_id, eve), **forged}
+                )
+                assert answer.status_code == 403, (path, forged)
+                assert "CSRF" in answer.text, path
+        assert (await admin.get("/console/audit")).status_code == 200, "still logged in"
+    await nothing_was_done(console_env["DATABASE_URL"], letter_id, eve)
 
 
 async def test_no_secret_appears_in_any_page_or_log(

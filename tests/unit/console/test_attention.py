@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from worker.web.console.attention import LAGGING_SECONDS, briefly, needs_attention
+from worker.ops.dlq.letters import Properties, read
+from worker.web.console.attention import LAGGING_SECONDS, briefly, dlq_entries, needs_attention
 
 
 def handler(state: str, lag_seconds: float = 0.0) -> dict[str, object]:
@@ -28,3 +29,13 @@ def test_a_handler_far_behind_the_log_is_shown() -> None:
 def test_a_long_error_is_cut_to_one_short_line() -> None:
     text = briefly(RuntimeError("tcp connect error\n" + "x" * 500), width=40)
     assert len(text) == 40 and "\n" not in text and text.endswith("…")
+
+
+def test_a_dlq_counts_what_its_queue_holds_and_groups_only_the_letters_read() -> None:
+    letters = [
+        read("a.dlq", b"{}", {"dlq-id": f"l{i}", "error-code": "db_down"}, Properties())
+        for i in range(3)
+    ]
+    [entry] = dlq_entries({"a.dlq": 250, "empty.dlq": 0}, letters)
+    assert (entry["dlq"], entry["count"], entry["more"]) == ("a.dlq", 250, 247)
+    assert [g["count"] for g in entry["groups"]] == [3]

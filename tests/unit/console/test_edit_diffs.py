@@ -31,3 +31,15 @@ def test_a_body_that_was_not_json_is_one_row_with_its_text() -> None:
     assert change.field == WHOLE_BODY
     assert change.before == '{"account_id": "zed", "amount":'
     assert change.changed
+
+
+def test_an_identity_field_the_original_lacked_is_not_locked_as_the_edit_may_fill_it() -> None:
+    changes = {
+        c.field: c
+        for c in body_changes(
+            body(amount="1"), body(account_id="zed", amount="1"), locked=("account_id",)
+        )
+    }
+    assert changes["account_id"].changed and not changes["account_id"].locked
+    kept = body_changes(body(account_id="zed"), body(account_id="zed"), locked=("account_id",))
+    assert kept[0].locked

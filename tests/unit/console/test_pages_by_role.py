@@ -3,25 +3,19 @@ actions, only an admin sees the management pages; and a failure page names no pa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from aio_pika.exceptions import AMQPConnectionError
 
+from tests.unit.console.rendering import CONSOLE, visit
 from tests.wiring import CONTEXTS
-from worker.config import Settings
 from worker.ops.dlq.letters import Properties, read
 from worker.ops.dlq.views import letter_json
-from worker.web.admins import Administrator
-from worker.web.console.gate import Visit
 from worker.web.console.routing import _failure
-from worker.web.console.sessions import OpenSession
-from worker.web.console.state import Console
 
-SETTINGS = Settings(extra_contexts="", amqp_url="amqp://ops:hunter2-secret@rabbit:5672/prod")
-CONSOLE = Console(SETTINGS, CONTEXTS)
 LETTER = read(
     "accounts.commands.dlq",
     b'{"account_id": "alice", "amount": "1.001", "currency": "EUR"}',
@@ -30,19 +24,11 @@ LETTER = read(
 )
 
 
-def visit(role: str) -> Visit:
-    session = OpenSession(
-        "s" * 64, role, "csrf-of-this-session", datetime.now(UTC) + timedelta(hours=1)
-    )
-    return Visit(Administrator(f"{role}-1", role), session)
-
-
 def letter_page(role: str) -> str:
     return CONSOLE.templates.env.get_template("letter.html").render(
         visit=visit(role),
         queue="accounts.commands",
         letter=letter_json(LETTER),
-        copies=1,
         own_id=True,
         no_own_id="",
         history=[],

@@ -13,7 +13,7 @@ import typer
 from aio_pika.abc import AbstractConnection
 
 from worker.bus.registry import CommandRegistry
-from worker.cli.common import fail, load_settings, shown
+from worker.cli.common import CliError, fail, load_settings, shown
 from worker.cli.errors import AMQP_ERRORS, DATABASE_ERRORS, amqp_failure, database_failure
 from worker.config import Settings
 from worker.messaging.connection import connect
@@ -60,6 +60,11 @@ def dead_letter_queues(queue: str | None) -> list[str]:
     return [dead_letter_queue(name)]
 
 
+class ServerUnavailable(CliError):
+    """The broker or the database failed, or cannot be reached: no mistake of the
+    operator's, and trying again once it is back may work (the console's 503)."""
+
+
 @dataclass
 class Session:
     connection: AbstractConnection
@@ -84,7 +89,7 @@ async def connected(settings: Settings) -> AsyncIterator[AbstractConnection]:
             settings.amqp_url, timeout=10, client_properties={"connection_name": CONNECTION_NAME}
         )
     except AMQP_ERRORS as error:
-        raise amqp_failure(error, settings.amqp_url) from error
+        raise ServerUnavailable(str(amqp_failure(error, settings.amqp_url))) from error
     try:
         yield connection
     finally:
@@ -121,7 +126,7 @@ async def processed_status(settings: Settings, message_id: str) -> str | None:
     try:
         row = await InboxRow.get_or_none(message_id=message_id)
     except DATABASE_ERRORS as error:
-        raise database_failure(error, settings.database_url) from error
+        raise ServerUnavailable(str(database_failure(error, settings.database_url))) from error
     return None if row is None else row.status
 
 
@@ -139,4 +144,6 @@ async def audit(
         await record_action(operator, action, letter.id, reason, before, after)
     except DATABASE_ERRORS as error:
         failure = database_failure(error, settings.database_url)
-        fail(f"the audit record of {action} {letter.id} could not be written: {failure}")
+        raise ServerUnavailable(
+            f"the audit record of {action} {letter.id} could not be written: {failure}"
+        ) from error

@@ -90,8 +90,9 @@ class DeadLetterStore:
         """The ``wanted`` messages ready in each DLQ, held until removed or closed.
 
         It reads at most as many as ``counts`` says were ready (a busy DLQ cannot
-        keep it reading), and stops at ``limit`` wanted ones; what it read but did
-        not want is held too, until the store closes.
+        keep it reading), and stops at ``limit`` wanted ones. What it read but did not
+        want stays unacked on the channel (the broker returns it when the store
+        closes), but is not kept here: a long DLQ is never all in memory.
         """
         letters: list[DeadLetter] = []
         for dlq, count in counts.items():
@@ -103,11 +104,11 @@ class DeadLetterStore:
                 if message is None:
                     break
                 tag = next(self._tags)
-                self._held[tag] = message
                 letter = from_delivery(
                     message, dlq, tag, self._commands.public, self._commands.reserved_ids
                 )
                 if wanted(letter):
+                    self._held[tag] = message
                     letters.append(letter)
         return letters
 

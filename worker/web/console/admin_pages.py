@@ -1,6 +1,7 @@
 """Administrators (admins only): list, add, change a role, remove; each recorded, with a
-reason, under the logged-in admin's name. A change takes effect on that person's next
-request. Nobody changes or removes themselves here (a last admin cannot lock all out)."""
+reason, under the logged-in admin's name, in the change's own transaction. A change takes
+effect on that person's next request. Nobody changes or removes themselves here (a last
+admin cannot lock all out)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from tortoise.transactions import in_transaction
 
 from worker.ops.audit_log import record_action
 from worker.web import admins
@@ -51,17 +53,18 @@ def router(console: Console) -> APIRouter:
             reason = reason_of(form)
             role = choice_of(form, "role", admins.ROLES)
             password = filled(form, "password", "a password")
-            try:
-                await admins.add_administrator(name, role, password)
-            except ValueError as error:
-                field = "password" if "password" in str(error) else "name"
-                raise FormError(field, str(error)) from None
-            except admins.AdministratorExists as error:
-                raise FormError("name", str(error)) from None
+            async with in_transaction():  # the change and its audit record, or neither
+                try:
+                    await admins.add_administrator(name, role, password)
+                except ValueError as error:
+                    field = "password" if "password" in str(error) else "name"
+                    raise FormError(field, str(error)) from None
+                except admins.AdministratorExists as error:
+                    raise FormError("name", str(error)) from None
+                target, after = f"administrator:{name}", {"role": role}
+                await record_action(visit.name, "admins.add", target, reason, after=after)
         except FormError as error:
             return await page(request, visit, 422, errors=error.errors, name=name, role=role)
-        after = {"role": role}
-        await record_action(visit.name, "admins.add", f"administrator:{name}", reason, after=after)
         return done()
 
     @routes.post("/admins/{name}/role")
@@ -72,10 +75,11 @@ def router(console: Console) -> APIRouter:
             reason, role = reason_of(form), choice_of(form, "role", admins.ROLES)
         except FormError as error:
             return await page(request, visit, 422, errors=error.errors, row=name)
-        if not await admins.set_role(name, role):
-            raise Refused(404, f"no administrator named {name!r}")
-        after = {"role": role}
-        await record_action(visit.name, "admins.role", f"administrator:{name}", reason, after=after)
+        async with in_transaction():
+            if not await admins.set_role(name, role):
+                raise Refused(404, f"no administrator named {name!r}")
+            target, after = f"administrator:{name}", {"role": role}
+            await record_action(visit.name, "admins.role", target, reason, after=after)
         return done()
 
     @routes.post("/admins/{name}/remove")
@@ -86,9 +90,10 @@ def router(console: Console) -> APIRouter:
             reason = reason_of(form)
         except FormError as error:
             return await page(request, visit, 422, errors=error.errors, row=name)
-        if not await admins.remove_administrator(name):
-            raise Refused(404, f"no administrator named {name!r}")
-        await record_action(visit.name, "admins.remove", f"administrator:{name}", reason)
+        async with in_transaction():
+            if not await admins.remove_administrator(name):
+                raise Refused(404, f"no administrator named {name!r}")
+            await record_action(visit.name, "admins.remove", f"administrator:{name}", reason)
         return done()
 
     return routes

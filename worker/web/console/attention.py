@@ -12,14 +12,15 @@ from typing import Any
 from tortoise import connections
 
 from worker.cli.common import CliError
-from worker.cli.errors import message_of
+from worker.cli.errors import amqp_failure, message_of
 from worker.messaging.topology import dead_letter_queue
 from worker.ops.dlq.groups import group
+from worker.ops.dlq.letters import DeadLetter
 from worker.ops.dlq.views import listing_json
 from worker.readside.cli import standing_json
 from worker.readside.progress import standing
 from worker.sagas.control import SagaSummary, list_sagas
-from worker.web.console.dead_letters import look, queues
+from worker.web.console.dead_letters import BROKER_ERRORS, queues, read_letters
 from worker.web.console.state import TEMPORAL_SECONDS, Console
 
 #: The states of a saga that wait for somebody.
@@ -27,6 +28,8 @@ STUCK = ("needs_operator", "failed")
 #: A handler this far behind the log (or failing, or stopped) is shown.
 LAGGING_SECONDS = 10.0
 SHOWN_PER_GROUP = 5
+#: The home page groups the first this many letters of each DLQ (its count is the queue's).
+GROUPED_PER_DLQ = 200
 
 
 @dataclass
@@ -52,17 +55,30 @@ def needs_attention(handler: dict[str, Any]) -> bool:
     return handler["state"] in ("failing", "stopped", "rebuilding") or lagging
 
 
+def dlq_entries(counts: dict[str, int], letters: list[DeadLetter]) -> list[dict[str, Any]]:
+    """Each DLQ that holds letters: its count (the queue's), its groups of the letters
+    read, and how many ``more`` it holds than were read."""
+    entries = []
+    for entry in listing_json(list(counts), group(letters)):
+        total, read = counts[entry["dlq"]], entry["count"]
+        if total or read:
+            entries.append({**entry, "count": max(total, read), "more": max(0, total - read)})
+    return entries
+
+
 async def _dead_letters(console: Console, found: Attention) -> None:
+    dlqs = [dead_letter_queue(q) for q in queues(console.catalog)]
     try:
-        present, letters = await look(
-            console, [dead_letter_queue(q) for q in queues(console.catalog)]
-        )
+        counts, letters = await read_letters(console, dlqs, per_dlq=GROUPED_PER_DLQ)
     except CliError as error:
         found.dlq_notice = str(error)
         return
-    if not present:
+    except BROKER_ERRORS as error:  # the broker went away while the DLQs were read
+        found.dlq_notice = str(amqp_failure(error, console.settings.amqp_url))
+        return
+    if not counts:
         found.dlq_notice = "no DLQ exists yet: has the worker started once?"
-    found.queues = [entry for entry in listing_json(present, group(letters)) if entry["count"]]
+    found.queues = dlq_entries(counts, letters)
 
 
 async def _sagas(console: Console, found: Attention) -> None:

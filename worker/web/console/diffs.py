@@ -17,7 +17,8 @@ class Change:
     field: str
     before: str
     after: str
-    #: An identity field: its value cannot change (the edit would have been refused).
+    #: An identity field the original has: its value cannot change (the edit would have
+    #: been refused); one the original lacks may be filled in.
     locked: bool = False
 
     @property
@@ -49,7 +50,7 @@ def body_changes(original: bytes, edited: bytes, locked: Collection[str] = ()) -
             key,
             _shown(before[key]) if key in before else ABSENT,
             _shown(after[key]) if key in after else ABSENT,
-            locked=key in locked,
+            locked=key in locked and key in before,
         )
         for key in fields
     ]

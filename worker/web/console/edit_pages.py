@@ -32,20 +32,26 @@ def router(console: Console) -> APIRouter:
     registry = console.catalog.commands
 
     async def editable(queue: str, letter_id: str) -> tuple[DeadLetter, str]:
-        letter, _ = await dead_letters.find(console, queue, letter_id)
+        letter = await dead_letters.find(console, queue, letter_id)
         if not has_own_id(letter):
             raise Refused(409, f"cannot edit {letter.id}: {NO_OWN_ID}")
         return letter, require_command(letter.command, letter.id, registry)
 
     def edit_form(
-        request: Request, visit: Visit, letter: DeadLetter, name: str, status: int, **context: Any
+        request: Request,
+        visit: Visit,
+        queue: str,
+        letter: DeadLetter,
+        name: str,
+        status: int,
+        **context: Any,
     ) -> Response:
         return console.page(
             request,
             "edit.html",
             visit,
             status,
-            queue=letter.original_queue,
+            queue=queue,
             letter=letter,
             command=name,
             locked=registry.public[name].identity_fields,
@@ -65,7 +71,8 @@ def router(console: Console) -> APIRouter:
     async def edit(request: Request, queue: str, letter_id: str) -> Response:
         visit = await console.gate.look(request, "act")
         letter, name = await editable(queue, letter_id)
-        return edit_form(request, visit, letter, name, 200, body=body_as_text(letter.body))
+        body = body_as_text(letter.body)
+        return edit_form(request, visit, queue, letter, name, 200, body=body)
 
     @routes.post("/letters/{queue}/{letter_id}/edit")
     async def preview(request: Request, queue: str, letter_id: str) -> Response:
@@ -75,7 +82,9 @@ def router(console: Console) -> APIRouter:
             reason, body = checked(name, letter, form)
         except FormError as error:
             submitted = {"body": text(form, "body"), "reason": text(form, "reason")}
-            return edit_form(request, visit, letter, name, 422, errors=error.errors, **submitted)
+            return edit_form(
+                request, visit, queue, letter, name, 422, errors=error.errors, **submitted
+            )
         changes = body_changes(letter.body, body, registry.public[name].identity_fields)
         return console.page(
             request,
@@ -98,11 +107,12 @@ def router(console: Console) -> APIRouter:
             reason, body = checked(name, letter, form)
         except FormError as error:
             submitted = {"body": text(form, "body"), "reason": text(form, "reason")}
-            return edit_form(request, visit, letter, name, 422, errors=error.errors, **submitted)
+            return edit_form(
+                request, visit, queue, letter, name, 422, errors=error.errors, **submitted
+            )
         refuse_processed(letter, await processed_status(console.settings, letter.message_id or ""))
-        resent = await dead_letters.resend(
-            console, letter.dlq, [letter], visit.name, reason, edited=body
-        )
+        dlq = dead_letters.dlq_of(console.catalog, queue)
+        resent = await dead_letters.resend(console, dlq, [letter], visit.name, reason, edited=body)
         duplicate = any(answer and answer.get("duplicate") for answer in resent.answers)
         return resent_page(
             console, request, visit, queue, [letter], resent, edited=True, duplicate=duplicate

@@ -3,6 +3,7 @@ letter that would go, then a ramped retry of exactly those (never of what joined
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from worker.ops.dlq.letters import NO_OWN_ID, DeadLetter, has_own_id
+from worker.ops.dlq.resending import CHUNK_LETTERS
 from worker.ops.dlq.views import summary
 from worker.web.console import dead_letters
 from worker.web.console.forms import FormError, reason_of
@@ -19,24 +21,31 @@ from worker.web.console.routing import console_router
 from worker.web.console.state import Console
 
 GROUP = "/groups/{queue}/{failure_class}/{error_code}"
+#: A group's page names at most this many of its letters (a retry sends those only).
+SHOWN = CHUNK_LETTERS
 
 
 def router(console: Console) -> APIRouter:
     routes = console_router(console)
 
-    async def members(queue: str, failure_class: str, error_code: str) -> list[DeadLetter]:
+    async def members(
+        queue: str, key: tuple[str, str], ids: Collection[str] | None = None
+    ) -> list[DeadLetter]:
+        """The group's first ``SHOWN`` letters, or (``ids``) every copy of those in it."""
+
+        def wanted(letter: DeadLetter) -> bool:
+            chosen = ids is None or letter.id in ids
+            return chosen and (letter.failure_class, letter.error_code) == key
+
         dlq = dead_letters.dlq_of(console.catalog, queue)
-        _, letters = await dead_letters.look(console, [dlq])
-        return [
-            letter
-            for letter in letters
-            if (letter.failure_class, letter.error_code) == (failure_class, error_code)
-        ]
+        limit = SHOWN if ids is None else None
+        _, letters = await dead_letters.read_letters(console, [dlq], wanted, limit)
+        return letters
 
     async def preview_page(
         request: Request, visit: Visit, queue: str, key: tuple[str, str], status: int, **more: Any
     ) -> Response:
-        letters = await members(queue, *key)
+        letters = await members(queue, key)
         return console.page(
             request,
             "group.html",
@@ -48,6 +57,7 @@ def router(console: Console) -> APIRouter:
             going=[summary(letter) for letter in letters if has_own_id(letter)],
             staying=[summary(letter) for letter in letters if not has_own_id(letter)],
             no_own_id=NO_OWN_ID,
+            capped=len(letters) >= SHOWN,
             **more,
         )
 
@@ -70,8 +80,7 @@ def router(console: Console) -> APIRouter:
         except FormError as error:
             return await preview_page(request, visit, queue, key, 422, errors=error.errors)
         wanted = set(ids)
-        letters = await members(queue, *key)
-        chosen = [x for x in letters if x.id in wanted and has_own_id(x)]
+        chosen = [x for x in await members(queue, key, wanted) if has_own_id(x)]
         missing = sorted(wanted - {x.id for x in chosen})
         if not chosen:
             problem = {"id": f"none of the {len(wanted)} previewed letters is in the group now"}

@@ -14,7 +14,7 @@ from worker.ops.dlq.letters import NO_OWN_ID, DeadLetter, has_own_id
 from worker.ops.dlq.views import letter_json
 from worker.web.console import dead_letters
 from worker.web.console.forms import FormError, reason_of
-from worker.web.console.gate import Visit
+from worker.web.console.gate import Refused, Visit
 from worker.web.console.routing import console_router
 from worker.web.console.state import Console
 
@@ -33,7 +33,7 @@ def router(console: Console) -> APIRouter:
         status: int = 200,
         **context: Any,
     ) -> Response:
-        letter, copies = await dead_letters.find(console, queue, letter_id)
+        letter = await dead_letters.find(console, queue, letter_id)
         return console.page(
             request,
             "letter.html",
@@ -41,7 +41,6 @@ def router(console: Console) -> APIRouter:
             status,
             queue=queue,
             letter=letter_json(letter),
-            copies=copies,
             own_id=has_own_id(letter),
             no_own_id=NO_OWN_ID,
             history=await list_actions(limit=HISTORY, target=letter.id),
@@ -61,13 +60,14 @@ def router(console: Console) -> APIRouter:
             return await letter_page(
                 request, visit, queue, letter_id, 422, errors={"retry": error.message}
             )
-        letter, _ = await dead_letters.find(console, queue, letter_id)
-        if not has_own_id(letter):
+        copies = await dead_letters.every_copy(console, queue, letter_id)
+        if not has_own_id(copies[0]):
             return await letter_page(
                 request, visit, queue, letter_id, 409, errors={"retry": NO_OWN_ID}
             )
-        resent = await dead_letters.resend(console, letter.dlq, [letter], visit.name, reason)
-        return resent_page(console, request, visit, queue, [letter], resent)
+        dlq = dead_letters.dlq_of(console.catalog, queue)
+        resent = await dead_letters.resend(console, dlq, copies, visit.name, reason)
+        return resent_page(console, request, visit, queue, copies, resent)
 
     @routes.post("/letters/{queue}/{letter_id}/purge")
     async def purge(request: Request, queue: str, letter_id: str) -> Response:
@@ -79,9 +79,11 @@ def router(console: Console) -> APIRouter:
                 request, visit, queue, letter_id, 422, errors={"purge": error.message}
             )
         dlq = dead_letters.dlq_of(console.catalog, queue)
-        purged, missing = await dead_letters.purge(console, dlq, [letter_id], visit.name, reason)
+        purged = await dead_letters.purge(console, dlq, letter_id, visit.name, reason)
+        if not purged:
+            raise Refused(404, f"no dead letter {letter_id!r} in {dlq}: nothing was purged")
         return console.page(
-            request, "purged.html", visit, queue=queue, purged=purged, missing=missing
+            request, "purged.html", visit, queue=queue, letter_id=letter_id, copies=len(purged)
         )
 
     return routes
@@ -107,6 +109,6 @@ def resent_page(
         queue=queue,
         report=report,
         broken=resent.broken,
-        letters=[letter.id for letter in letters],
+        letters=list(dict.fromkeys(letter.id for letter in letters)),
         **context,
     )

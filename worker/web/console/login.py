@@ -32,7 +32,7 @@ def router(console: Console) -> APIRouter:
     routes = console_router(console)
 
     def _secure(request: Request) -> bool:
-        return request.url.scheme == "https"
+        return console.settings.https_only or request.url.scheme == "https"
 
     async def form(request: Request, status: int = 200, **context: object) -> Response:
         cookie, nonce = await console.sessions.login_nonce()
@@ -70,6 +70,8 @@ def router(console: Console) -> APIRouter:
         except LoginRefused as refused:
             status = 401 if refused.retry_after is None else 429
             return await form(request, status, error=refusal_text(refused), name=name, next=target)
+        if (earlier := await console.sessions.find(request.cookies.get(COOKIE))) is not None:
+            await console.sessions.close(earlier.id)  # one session per browser
         cookie, _ = await console.sessions.open(administrator.name)
         response = secured(RedirectResponse(_next_page(target), status_code=303))
         response.set_cookie(
@@ -81,7 +83,7 @@ def router(console: Console) -> APIRouter:
             samesite="lax",
             secure=_secure(request),
         )
-        response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
+        response.delete_cookie(LOGIN_COOKIE, path=PREFIX, secure=_secure(request))
         return response
 
     @routes.post("/logout")
@@ -89,7 +91,7 @@ def router(console: Console) -> APIRouter:
         visit, _ = await console.gate.act(request, "look")
         await console.sessions.close(visit.session.id)
         response = secured(RedirectResponse(f"{PREFIX}/login", status_code=303))
-        response.delete_cookie(COOKIE, path=PREFIX)
+        response.delete_cookie(COOKIE, path=PREFIX, secure=_secure(request))
         return response
 
     return routes

@@ -46,6 +46,15 @@ def router(console: Console) -> APIRouter:
             where = console.settings.temporal_address
             raise Refused(503, f"Temporal at {where} cannot be reached: {briefly(error)}") from None
 
+    def slow(what: str) -> Refused:
+        where = console.settings.temporal_address
+        return Refused(503, f"Temporal at {where} did not answer in time: {what}")
+
+    def unknown(kind: str, business_id: str, error: RPCError) -> Refused | RPCError:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return Refused(404, f"no {kind} saga {business_id!r}")
+        return error
+
     async def saga_page(
         request: Request, visit: Visit, kind: str, business_id: str, status: int = 200, **more: Any
     ) -> Response:
@@ -53,9 +62,9 @@ def router(console: Console) -> APIRouter:
         try:
             view = await view_saga(client, saga, business_id)
         except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                raise Refused(404, f"no {kind} saga {business_id!r}") from None
-            raise
+            raise unknown(kind, business_id, error) from None
+        except TimeoutError:
+            raise slow("try again shortly") from None
         summary = view.summary if view.ours else None
         settleable = summary is not None and (
             summary.state == "failed"
@@ -104,6 +113,10 @@ def router(console: Console) -> APIRouter:
         except WorkflowUpdateFailedError as error:
             refused = f"the saga refused: {error.cause}"
             return await saga_page(request, visit, kind, business_id, 409, refused=refused)
+        except RPCError as error:
+            raise unknown(kind, business_id, error) from None
+        except TimeoutError:
+            raise slow(f"the {action} may or may not have been done: look again") from None
         return await saga_page(request, visit, kind, business_id, done=done)
 
     return routes

@@ -42,11 +42,10 @@ class OpenSession:
     id: str
     administrator: str
     csrf: str
-    expires_at: datetime
 
 
 def _open(row: ConsoleSessionRow) -> OpenSession:
-    return OpenSession(row.id, row.administrator, row.csrf_token, row.expires_at)
+    return OpenSession(row.id, row.administrator, row.csrf_token)
 
 
 class Sessions:

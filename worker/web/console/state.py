@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
@@ -49,6 +50,12 @@ def when(moment: datetime | str | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S}"
 
 
+def in_path(value: object) -> str:
+    """``value`` as one segment of a URL's path: a ``/`` in it is encoded too (Jinja's
+    ``urlencode`` keeps it, and ``a/edit`` would be another route)."""
+    return quote(str(value), safe="")
+
+
 def pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
@@ -64,6 +71,7 @@ class Console:
         self.templates = Jinja2Templates(directory=HERE / "templates")
         self.templates.env.filters["when"] = when
         self.templates.env.filters["pretty"] = pretty
+        self.templates.env.filters["in_path"] = in_path
         self.sessions = Sessions(settings.console_session_hours, _session_key)
         self.gate = Gate(self.sessions)
         self._temporal = TemporalConnection(settings, catalog.sagas)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from tortoise.transactions import in_transaction
 
 from worker.ops.audit_log import record_action
 from worker.web import tokens
@@ -42,14 +43,17 @@ def router(console: Console) -> APIRouter:
         try:
             reason = reason_of(form)
             scope = choice_of(form, "scope", tokens.SCOPES)
-            try:
-                token = await tokens.create_token(name, scope)
-            except (ValueError, tokens.TokenExists) as error:
-                raise FormError("name", str(error)) from None
+            async with in_transaction():  # the token and its audit record, or neither
+                try:
+                    token = await tokens.create_token(name, scope)
+                except (ValueError, tokens.TokenExists) as error:
+                    raise FormError("name", str(error)) from None
+                after = {"scope": scope}
+                await record_action(
+                    visit.name, "tokens.create", f"token:{name}", reason, after=after
+                )
         except FormError as error:
             return await page(request, visit, 422, errors=error.errors, name=name, scope=scope)
-        after = {"scope": scope}
-        await record_action(visit.name, "tokens.create", f"token:{name}", reason, after=after)
         return await page(
             request, visit, 201, created={"name": name, "scope": scope, "token": token}
         )
@@ -61,9 +65,10 @@ def router(console: Console) -> APIRouter:
             reason = reason_of(form)
         except FormError as error:
             return await page(request, visit, 422, errors=error.errors, row=name)
-        if not await tokens.revoke_token(name):
-            raise Refused(404, f"no token named {name!r}")
-        await record_action(visit.name, "tokens.revoke", f"token:{name}", reason)
+        async with in_transaction():
+            if not await tokens.revoke_token(name):
+                raise Refused(404, f"no token named {name!r}")
+            await record_action(visit.name, "tokens.revoke", f"token:{name}", reason)
         return secured(RedirectResponse(f"{PREFIX}/tokens", status_code=303))
 
     return routes
