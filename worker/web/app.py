@@ -6,16 +6,21 @@ lifespan opens and closes what only the API needs (the broker; Temporal on first
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from worker.config import Settings
 from worker.context import Contexts
 from worker.web.api.commands import command_router
 from worker.web.api.docs import mount_docs
 from worker.web.api.health import health_router
+from worker.web.api.location import Located
 from worker.web.api.middleware import AccessLog, BodyLimit
 from worker.web.api.openapi import install_openapi
 from worker.web.api.resources import resource_router
@@ -35,19 +40,54 @@ command to the worker; `Prefer: wait=N` waits for its outcome. Every route but
 """
 
 
-def create_app(settings: Settings, catalog: Contexts) -> FastAPI:
-    """The API's routes, the console's, the docs, and what wraps every request."""
-    services = Services(settings, catalog)
+class FrontDoorApp(FastAPI):
+    """FastAPI, with :class:`Located` outside even Starlette's last-resort 500 handler."""
+
+    def __init__(self, services: Services, **options: Any) -> None:
+        super().__init__(**options)
+        self.services = services
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return Located(super().build_middleware_stack(), self.services.catalog.commands)
+
+
+async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
+    await source.wait()
+    target.set()
+
+
+def create_app(
+    settings: Settings,
+    catalog: Contexts,
+    *,
+    stopping: asyncio.Event | None = None,
+    services: Services | None = None,
+) -> FastAPI:
+    """The API's routes, the console's, the docs, and what wraps every request.
+
+    ``stopping``, when given, is set as the server begins to stop: requests waiting for
+    an outcome (``Prefer: wait``) then answer at once, before the server's grace ends.
+    The lifespan's end does the same. ``services`` replaces the broker and Temporal
+    connections (tests give fakes).
+    """
+    services = services or Services(settings, catalog)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.start()
+        relay = asyncio.create_task(_relay(stopping, services.stopping)) if stopping else None
         try:
             yield
         finally:
+            services.stopping.set()
+            if relay is not None:
+                relay.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay
             await services.close()
 
-    app = FastAPI(
+    app = FrontDoorApp(
+        services,
         title="bus-worker",
         description=DESCRIPTION,
         version="1",
@@ -55,6 +95,9 @@ def create_app(settings: Settings, catalog: Contexts) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=OPENAPI_URL,
+        # Nothing here exports OpenTelemetry: off, FastAPI skips asking for its providers
+        # on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
     app.include_router(command_router(services))

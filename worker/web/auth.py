@@ -29,9 +29,12 @@ def _unauthorized(code: str, detail: str, error: str | None = None) -> Problem:
     return Problem(401, code, detail, headers={"WWW-Authenticate": challenge})
 
 
-async def authorize(request: Request, scope: str) -> ApiToken:
+async def authorize(
+    request: Request, scope: str, credentials: HTTPAuthorizationCredentials | None = None
+) -> ApiToken:
     """The request's token if it is valid and allows ``scope``; else a 401 or a 403."""
-    credentials = await BEARER(request)
+    if credentials is None:
+        credentials = await BEARER(request)
     if credentials is None:
         raise _unauthorized("missing_token", "send an API token: Authorization: Bearer <token>")
     token = await verify_token(credentials.credentials)
@@ -54,8 +57,8 @@ def requires(scope: str) -> Callable[..., Awaitable[ApiToken]]:
 
     async def dependency(
         request: Request,
-        _credentials: HTTPAuthorizationCredentials | None = Security(BEARER),
+        credentials: HTTPAuthorizationCredentials | None = Security(BEARER),
     ) -> ApiToken:
-        return await authorize(request, scope)
+        return await authorize(request, scope, credentials)
 
     return dependency

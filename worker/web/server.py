@@ -74,7 +74,7 @@ class HttpServer:
         from worker.web.app import create_app
 
         config = uvicorn.Config(
-            create_app(self._settings, self._catalog),
+            create_app(self._settings, self._catalog, stopping=stop),
             log_config=None,
             access_log=False,  # the app logs each request itself, without secrets
             lifespan="on",

@@ -1,23 +1,28 @@
 """One worker process for this package's tests, the front door on (``run --role ... --role
-http``), on the session's broker, database and Temporal; tokens made by the CLI as a user would.
+http``), on a database and a vhost of the package's own and the session's Temporal, with the
+tests' ``tabs`` context plugged in (its ``OpenTab`` for one account twice passes HTTP's
+validation and is found invalid by the worker); tokens made by the CLI as a user would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.harness import WorkerProcess
+from tests.e2e.harness import WorkerProcess, run_cli
 from tests.e2e.read_side_support import cli_json
+from tests.services import create_database, drop_database, pg_url, private_vhost
 from worker.sagas.devserver import free_port
 
 ROLES = ("commands", "sagas", "handlers", "http")
+TABS = "tests.contexts.tabs.declaration:CONTEXT"
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,31 @@ async def make_tokens(env: dict[str, str]) -> Tokens:
 
 
 @pytest.fixture(scope="package")
-async def front_door(worker_env: dict[str, str], logs: Path) -> AsyncIterator[FrontDoor]:
+def api_env(temporal_address: str) -> Iterator[dict[str, str]]:
+    """A migrated database and a vhost of the package's own, with the tabs context."""
+    name = f"api_{uuid.uuid4().hex[:8]}"
+    create_database(name)
+    try:
+        with private_vhost(f"api-{name}") as amqp_url:
+            env = {
+                "AMQP_URL": amqp_url,
+                "DATABASE_URL": pg_url(name),
+                "TEMPORAL_ADDRESS": temporal_address,
+                "EXTRA_CONTEXTS": TABS,
+                "SHUTDOWN_GRACE": "10",
+            }
+            migrated = run_cli(env, "db", "migrate")
+            assert migrated.returncode == 0, migrated.stderr
+            yield env
+    finally:
+        drop_database(name)
+
+
+@pytest.fixture(scope="package")
+async def front_door(api_env: dict[str, str], logs: Path) -> AsyncIterator[FrontDoor]:
     """The worker and its front door; the tokens are made while it starts."""
     port = free_port()
-    env = {**worker_env, "HTTP_PORT": str(port)}
+    env = {**api_env, "HTTP_PORT": str(port)}
     args = ("run", *(part for role in ROLES for part in ("--role", role)))
     process = WorkerProcess(env, logs, name="front-door", args=args)
     url = f"http://127.0.0.1:{port}"

@@ -66,14 +66,17 @@ async def test_prefer_wait_answers_accepted_rejected_and_invalid(
     refused = await send(http, tokens.write, "Withdraw", money(account, "99.00"))
     assert refused.status_code == 409, refused.text
     assert refused.json()["code"] == "insufficient_funds"
-    # Only the loyalty policy may award points: HTTP validation passes, the worker refuses.
-    key = new_id("forged-award")
-    award = {"customer_id": new_id("c"), "order_id": new_id("o"), "points": 10}
-    invalid = await send(http, tokens.write, "AwardLoyaltyPoints", award, key=key)
+    # HTTP's validation passes; the worker finds the tab invalid (one account pays and is paid).
+    key = new_id("one-account-tab")
+    tab = {"tab_id": new_id("tab"), "currency": "EUR"}
+    tab |= {"account_id": account, "house_account_id": account}
+    invalid = await send(http, tokens.write, "OpenTab", tab, key=key)
     assert invalid.status_code == 422, invalid.text
-    assert invalid.json()["code"] == "reserved_command"
+    assert invalid.json()["code"] == "invalid_value"
     shown = await http.get(f"/commands/{key}", headers={"Authorization": f"Bearer {tokens.read}"})
     assert (shown.status_code, shown.json()["status"]) == (200, "invalid")
+    again = await send(http, tokens.write, "OpenTab", tab, key=key)
+    assert (again.status_code, again.json()["outcome"]["duplicate"]) == (422, True)
     pending = await send(http, tokens.write, "Deposit", money(account, "1.00"), wait=None)
     assert (pending.status_code, pending.json()["status"]) == (202, "pending")
     assert pending.headers["location"] == f"/commands/{pending.json()['message_id']}"
@@ -127,3 +130,32 @@ async def test_a_revoked_write_token_is_refused_on_its_next_request(
     assert revoked.returncode == 0, revoked.stderr
     after = await send(http, tokens.doomed, "Deposit", money(account, "1.00"))
     assert (after.status_code, after.json()["code"]) == (401, "invalid_token")
+
+
+async def test_a_command_only_a_policy_may_issue_is_refused_by_the_front_door(
+    http: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    key = new_id("forged-award")
+    award = {"customer_id": new_id("c"), "order_id": new_id("o"), "points": 10}
+    refused = await send(http, tokens.write, "AwardLoyaltyPoints", award, key=key)
+    assert (refused.status_code, refused.json()["code"]) == (422, "reserved_command")
+    assert refused.headers["location"] == f"/commands/{key}"
+    shown = await http.get(f"/commands/{key}", headers={"Authorization": f"Bearer {tokens.read}"})
+    assert shown.status_code == 404  # never stored, never published
+
+
+async def test_a_key_already_used_as_a_message_id_over_amqp_is_a_conflict(
+    http: httpx.AsyncClient, tokens: Tokens, front_door: FrontDoor
+) -> None:
+    account, key = new_id("amqp"), new_id("amqp-1")
+    sent = await asyncio.to_thread(
+        run_cli,
+        front_door.env,
+        *("send", "OpenAccount", f"account_id={account}", "owner=Ann", "currency=EUR"),
+        *("--message-id", key, "--wait"),
+    )
+    assert sent.returncode == 0, sent.stderr
+    deposit = await send(http, tokens.write, "Deposit", money(account, "5.00"), key=key)
+    assert deposit.status_code == 422, deposit.text
+    assert deposit.json()["code"] == "idempotency_key_conflict"
+    assert await balance(http, tokens.read, account) == "0.00"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from tests.integration.web.conftest import bearer, new_token, revoke_token, sending
 from tests.integration.web.fake_worker import FakeWorker
 from tests.wiring import CONTEXTS
+from worker.web.api.openapi import sendable
 
 pytestmark = pytest.mark.integration
 PROBLEM = "application/problem+json"
@@ -134,19 +136,29 @@ async def test_a_body_over_the_limit_is_413_with_or_without_a_length(
 ) -> None:
     headers = sending(write_token, "big-1")
     too_big = b" " * (256 * 1024 + 1)
-    problem_of(
-        await api.post("/commands/Deposit", content=too_big, headers=headers), 413, "body_too_large"
-    )
+    declared = await api.post("/commands/Deposit", content=too_big, headers=headers)
 
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(40):
             yield b" " * 8192
 
-    problem_of(
-        await api.post("/commands/Deposit", content=chunks(), headers=headers),
-        413,
-        "body_too_large",
-    )
+    chunked = await api.post("/commands/Deposit", content=chunks(), headers=headers)
+    for answer in (declared, chunked):
+        problem = problem_of(answer, 413, "body_too_large")
+        assert (
+            problem["detail"] == f"the body is larger than the limit of {256 * 1024} bytes "
+            "(MAX_BODY_BYTES)"
+        )
+        assert answer.headers["location"] == "/commands/big-1"
+
+
+async def test_a_console_form_over_the_limit_gets_the_consoles_own_413_page(
+    api: httpx.AsyncClient,
+) -> None:
+    sent = await api.post("/console/login", content=b"x" * (256 * 1024 + 1))
+    assert sent.status_code == 413
+    assert sent.headers["content-type"].startswith("text/html")
+    assert f"limit of {256 * 1024} bytes" in sent.text
 
 
 async def test_unknown_routes_and_methods_are_problems(
@@ -188,11 +200,11 @@ async def test_every_answer_to_a_command_names_its_key_resource(
         assert sent.headers["location"] == "/commands/a%20key%2Fwith%20spaces"
 
 
-async def test_the_openapi_document_has_one_operation_per_public_command(
+async def test_the_openapi_document_has_one_operation_per_command_a_client_may_send(
     api: httpx.AsyncClient,
 ) -> None:
     document = (await api.get("/openapi.json")).json()
-    for name in CONTEXTS.commands.public:
+    for name in sendable(CONTEXTS.commands):
         operation = document["paths"][f"/commands/{name}"]["post"]
         body = operation["requestBody"]["content"]["application/json"]
         assert body["schema"] == {"$ref": f"#/components/schemas/{name}"}
@@ -201,5 +213,58 @@ async def test_the_openapi_document_has_one_operation_per_public_command(
         assert "example" in body, name
         CONTEXTS.commands.parse(name, body["example"])
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    internal = set(CONTEXTS.commands.all) - set(CONTEXTS.commands.public)
-    assert not any(f"/commands/{name}" in document["paths"] for name in internal)
+    unsendable = set(CONTEXTS.commands.all) - set(sendable(CONTEXTS.commands))
+    assert "AwardLoyaltyPoints" in unsendable  # a policy's own: public on AMQP, never here
+    assert not any(f"/commands/{name}" in document["paths"] for name in unsendable)
+    assert "AwardLoyaltyPoints" not in document["components"]["schemas"]
+
+
+async def test_a_command_only_a_policy_may_issue_is_refused_before_anything_is_stored(
+    api: httpx.AsyncClient, write_token: str, read_token: str, fake_worker: FakeWorker
+) -> None:
+    award = {"customer_id": "c-1", "order_id": "o-1", "points": 10}
+    sent = await api.post(
+        "/commands/AwardLoyaltyPoints", json=award, headers=sending(write_token, "forged-1")
+    )
+    problem_of(sent, 422, "reserved_command")
+    assert sent.headers["location"] == "/commands/forged-1"
+    assert await fake_worker.waiting("AwardLoyaltyPoints") == 0
+    shown = await api.get("/commands/forged-1", headers=bearer(read_token))
+    assert shown.status_code == 404
+
+
+async def test_an_idempotency_key_sent_twice_is_a_400_naming_the_header(
+    api: httpx.AsyncClient, write_token: str, fake_worker: FakeWorker
+) -> None:
+    headers = [*bearer(write_token).items(), ("Idempotency-Key", "a"), ("Idempotency-Key", "b")]
+    sent = await api.post("/commands/Deposit", json=DEPOSIT, headers=headers)
+    problem = problem_of(sent, 400, "duplicate_idempotency_key")
+    assert problem["errors"][0]["field"] == "Idempotency-Key"  # type: ignore[index]
+    assert "location" not in sent.headers
+    assert await fake_worker.waiting("Deposit") == 0
+
+
+@pytest.mark.parametrize("prefer", ["wait=\u00b3", "wait=" + "9" * 5000, "wait=1.5", "wait=x"])
+async def test_a_prefer_wait_that_is_no_number_of_seconds_is_ignored(
+    api: httpx.AsyncClient, write_token: str, fake_worker: FakeWorker, prefer: str
+) -> None:
+    """``str.isdigit`` took "³" (and ``int`` then failed) and 5000 digits (``int`` refuses)."""
+    key = f"prefer-{len(prefer)}-{ord(prefer[-1])}"
+    headers = {**sending(write_token, key), "Prefer": prefer}
+    # As sent on the wire: one byte per character (Starlette reads headers as Latin-1).
+    raw = {name.encode(): value.encode("latin-1") for name, value in headers.items()}
+    sent = await api.post("/commands/Deposit", json=DEPOSIT, headers=raw)
+    assert sent.status_code == 202, sent.text
+    assert "preference-applied" not in sent.headers
+    await fake_worker.take("Deposit")
+
+
+async def test_a_read_after_a_command_checks_its_path_before_waiting(
+    api: httpx.AsyncClient, read_token: str
+) -> None:
+    started = time.monotonic()
+    read = await api.get(
+        "/accounts/a%00b", params={"after": "never-sent", "wait": "5"}, headers=bearer(read_token)
+    )
+    problem_of(read, 400, "invalid_path_parameter")
+    assert time.monotonic() - started < 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -16,6 +17,8 @@ import pytest
 from tests.integration.web.conftest import bearer, sending
 from tests.integration.web.fake_worker import FakeWorker, accepted
 from worker.bus.outcomes import Outcome
+from worker.persistence.web import HttpCommandRow
+from worker.web.api.commands import REPUBLISH_AFTER
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +62,7 @@ async def test_a_command_is_published_once_confirmed_and_answered_202_pending(
     assert shown.json()["status"] == "pending"
 
 
-async def test_the_same_key_and_body_gets_the_first_state_and_is_published_again_while_pending(
+async def test_the_same_key_and_body_soon_after_gets_the_first_state_and_no_second_copy(
     api: httpx.AsyncClient, write_token: str, fake_worker: FakeWorker
 ) -> None:
     key = new_key()
@@ -68,8 +71,58 @@ async def test_the_same_key_and_body_gets_the_first_state_and_is_published_again
     reordered = b'{ "currency":"EUR",  "account_id":"alice","amount":"5.00"}'
     again = await api.post("/commands/Deposit", content=reordered, headers=headers)
     assert (first.status_code, again.status_code) == (202, 202)
-    copies = [await fake_worker.take("Deposit"), await fake_worker.take("Deposit")]
-    assert {copy.message_id for copy in copies} == {key}  # the inbox keeps one of them
+    assert again.json()["status"] == "pending"
+    assert (await fake_worker.take("Deposit")).message_id == key
+    assert await fake_worker.waiting("Deposit") == 0
+
+
+async def test_a_retry_of_a_key_pending_for_seconds_publishes_it_again(
+    api: httpx.AsyncClient, write_token: str, fake_worker: FakeWorker
+) -> None:
+    """As if the first request had died between storing the key and publishing."""
+    key = new_key()
+    headers = sending(write_token, key)
+    assert (await api.post("/commands/Deposit", json=deposit(), headers=headers)).status_code == 202
+    await fake_worker.take("Deposit")
+    earlier = datetime.now(UTC) - timedelta(seconds=REPUBLISH_AFTER + 1)
+    await HttpCommandRow.filter(idempotency_key=key).update(created_at=earlier)
+    again = await api.post("/commands/Deposit", json=deposit(), headers=headers)
+    assert again.status_code == 202
+    assert (await fake_worker.take("Deposit")).message_id == key
+
+
+async def test_a_key_that_is_already_the_id_of_a_processed_message_is_a_conflict(
+    api: httpx.AsyncClient, write_token: str, read_token: str, fake_worker: FakeWorker
+) -> None:
+    """``worker send OpenAccount --message-id K``, then ``POST /commands/Deposit`` with K."""
+    key = new_key()
+    await fake_worker.record(key, "OpenAccount", accepted(key))
+    sent = await api.post("/commands/Deposit", json=deposit(), headers=sending(write_token, key))
+    assert sent.status_code == 422, sent.text
+    assert sent.json()["code"] == "idempotency_key_conflict"
+    assert not await HttpCommandRow.exists(idempotency_key=key)
+    assert await fake_worker.waiting("Deposit") == 0
+    shown = await api.get(f"/commands/{key}", headers=bearer(read_token))
+    assert shown.json() == accepted(key).to_json()  # the other command's, as the inbox has it
+
+
+async def test_a_key_whose_id_another_command_took_meanwhile_is_never_its_outcome(
+    api: httpx.AsyncClient, write_token: str, read_token: str, fake_worker: FakeWorker
+) -> None:
+    """The AMQP message with the same id got to the worker first: the inbox holds its
+    outcome, which must not answer for the Deposit."""
+    key = new_key()
+    await api.post("/commands/Deposit", json=deposit(), headers=sending(write_token, key))
+    await fake_worker.take("Deposit")
+    await fake_worker.record(key, "OpenAccount", accepted(key))
+    retried = await api.post("/commands/Deposit", json=deposit(), headers=sending(write_token, key))
+    assert retried.status_code == 422, retried.text
+    assert retried.json()["code"] == "idempotency_key_conflict"
+    shown = await api.get(f"/commands/{key}", headers=bearer(read_token))
+    assert (shown.json()["status"], shown.json()["error"]["code"]) == (
+        "invalid",
+        "idempotency_key_conflict",
+    )
 
 
 async def test_a_key_used_for_another_body_or_command_is_a_conflict(

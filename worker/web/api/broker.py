@@ -1,35 +1,35 @@
-"""The front door's broker connection: commands published with confirms, replies heard on one
-exclusive queue per process, and a new connection whenever the last one was lost."""
+"""The front door's broker connection: commands published with confirms, replies heard on the
+queue every front-door process shares, and a new connection whenever the last one was lost."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import Awaitable, Callable
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange, AbstractQueue
-from aio_pika.abc import AbstractIncomingMessage as Incoming
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 from aio_pika.exceptions import AMQPError, ChannelClosed, DeliveryError, PublishError
 
 from worker.config import redact
 from worker.messaging.connection import connect
 from worker.messaging.topology import COMMANDS_EXCHANGE
-from worker.web.api.replies import Reply, Waiters
+from worker.web.api.replies import REPLY_QUEUE, OnReply, Reply, ReplyListener, Waiters
 
 log = logging.getLogger("worker.http")
 CONNECT_TIMEOUT = 5.0
 PUBLISH_TIMEOUT = 10.0
-FINAL = ("accepted", "rejected", "invalid")
 #: How the broker's management shows this connection.
 NAME = "bus-worker HTTP API"
-OnReply = Callable[[Reply], Awaitable[None]]
 
 
 class BrokerUnavailable(Exception):
     """The broker cannot be reached, or did not confirm in time."""
+
+    def __init__(self, reason: str, *, maybe_sent: bool = False) -> None:
+        super().__init__(reason)
+        #: The command may have reached its queue (the broker went away while confirming).
+        self.maybe_sent = maybe_sent
 
 
 class Unroutable(Exception):
@@ -41,18 +41,17 @@ class Refused(Exception):
 
 
 class Broker:
-    """Publishes commands (confirmed, mandatory, persistent) with ``reply_to`` this process's
+    """Publishes commands (confirmed, mandatory, persistent) with ``reply_to`` the shared
     reply queue, and hands each final reply to ``on_reply`` and to whoever waits for it."""
 
     def __init__(self, amqp_url: str, on_reply: OnReply) -> None:
         self._url = amqp_url
-        self._on_reply = on_reply
         self._lock = asyncio.Lock()
         self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
-        self._replies: AbstractQueue | None = None
         self._waiters = Waiters()
+        self._listener = ReplyListener(on_reply, self._waiters)
 
     async def reachable(self) -> bool:
         try:
@@ -69,13 +68,13 @@ class Broker:
         self._waiters.forget(message_id, future)
 
     async def publish(self, name: str, body: bytes, message_id: str) -> None:
-        exchange, replies = await self._ready()
+        exchange = await self._ready()
         message = aio_pika.Message(
             body,
             content_type="application/json",
             message_id=message_id,
             correlation_id=message_id,
-            reply_to=replies,
+            reply_to=REPLY_QUEUE,
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
         try:
@@ -89,12 +88,15 @@ class Broker:
             raise Unroutable(str(error)) from None
         except (AMQPError, OSError, TimeoutError, RuntimeError) as error:
             # aio-pika raises RuntimeError on a connection the broker has just closed.
-            raise BrokerUnavailable(str(error) or type(error).__name__) from None
+            raise BrokerUnavailable(str(error) or type(error).__name__, maybe_sent=True) from None
 
     def _lost(self) -> bool:
         """No connection, or one the broker closed (aio-pika then only clears ``connected``)."""
         connection = self._connection
         return connection is None or connection.is_closed or not connection.connected.is_set()
+
+    def _open(self) -> bool:
+        return self._channel is not None and not self._channel.is_closed and not self._lost()
 
     async def close(self) -> None:
         async with self._lock:
@@ -102,7 +104,9 @@ class Broker:
                 await self._connection.close()
             self._connection = None
 
-    async def _ready(self) -> tuple[AbstractExchange, str]:
+    async def _ready(self) -> AbstractExchange:
+        if self._open() and self._exchange is not None:
+            return self._exchange  # the usual case, without waiting for the lock
         async with self._lock:
             try:
                 async with asyncio.timeout(CONNECT_TIMEOUT):
@@ -115,8 +119,7 @@ class Broker:
                 reason = str(error) or type(error).__name__
                 raise BrokerUnavailable(f"{redact(self._url)}: {reason}") from None
             assert self._exchange is not None
-            assert self._replies is not None
-            return self._exchange, self._replies.name
+            return self._exchange
 
     async def _connect(self) -> None:
         if self._connection is not None:
@@ -127,10 +130,7 @@ class Broker:
             self._url, timeout=CONNECT_TIMEOUT, client_properties={"connection_name": NAME}
         )
         try:
-            listening = await connection.channel()
-            # Exclusive: a reply queue per connection; a new connection makes a new one.
-            self._replies = await listening.declare_queue(exclusive=True, auto_delete=True)
-            await self._replies.consume(self._heard, no_ack=True)
+            await self._listener.listen(await connection.channel())
         except BaseException:
             await connection.close()
             raise
@@ -144,16 +144,3 @@ class Broker:
             publisher_confirms=True, on_return_raises=True
         )
         self._exchange = await self._channel.get_exchange(COMMANDS_EXCHANGE, ensure=False)
-
-    async def _heard(self, message: Incoming) -> None:
-        try:
-            reply = json.loads(message.body)
-        except ValueError:
-            return
-        if not isinstance(reply, dict) or reply.get("status") not in FINAL:
-            return
-        try:
-            await self._on_reply(reply)
-        except Exception as error:  # the reply still answers whoever waits
-            log.warning("could not record the reply to %s: %s", message.correlation_id, error)
-        self._waiters.resolve(message.correlation_id or "", reply)

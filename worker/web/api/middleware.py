@@ -10,10 +10,13 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from worker.web.console import console_error
 from worker.web.problems import Problem
 
 log = logging.getLogger("worker.http")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\s]")
+#: A Content-Length: ASCII digits (``str.isdigit`` takes "³", which ``int`` refuses).
+_LENGTH = re.compile(r"[0-9]{1,19}")
 #: Longest path or id an access-log line repeats.
 LOG_WIDTH = 200
 #: Where a route leaves the message id of the command it sent, and the name of the token
@@ -22,32 +25,40 @@ MESSAGE_ID = "message_id"
 TOKEN_NAME = "token_name"
 
 
+def too_large_detail(limit: int) -> str:
+    return f"the body is larger than the limit of {limit} bytes (MAX_BODY_BYTES)"
+
+
 class BodyTooLarge(HTTPException):
     """Raised while reading a body that passed the limit; an HTTPException, so that FastAPI's
-    own body parsing (the console's forms) lets it through as it is."""
+    own body parsing (the console's forms) lets it through, to be answered as a 413 problem
+    (``worker.web.problems``) like any HTTPException."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the body is larger than the limit of {limit} bytes")
+        super().__init__(413, too_large_detail(limit))
 
 
 class BodyLimit:
     """Refuses a body over ``limit`` bytes with 413 ``body_too_large``: at once when its
-    Content-Length says so, else while it is read (chunked bodies have no length)."""
+    Content-Length says so, else while it is read (chunked bodies have no length; the
+    console's routes answer their own :class:`BodyTooLarge` as a page)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
         self.limit = limit
+        self.refusal = Problem(413, "body_too_large", too_large_detail(limit)).response()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.limit:
-            await _too_large(self.limit)(scope, receive, send)
+        if _LENGTH.fullmatch(declared) and int(declared) > self.limit:
+            # A console page's form gets the console's page; the API its problem.
+            page = await console_error(scope, 413, too_large_detail(self.limit))
+            await (page or self.refusal)(scope, receive, send)
             return
         received = 0
-        started = False
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -58,22 +69,7 @@ class BodyLimit:
                     raise BodyTooLarge(self.limit)
             return message
 
-        async def watched_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, watched_send)
-        except BodyTooLarge:
-            if started:
-                raise
-            await _too_large(self.limit)(scope, receive, send)
-
-
-def _too_large(limit: int) -> ASGIApp:
-    detail = f"the body is larger than the limit of {limit} bytes (MAX_BODY_BYTES)"
-    return Problem(413, "body_too_large", detail).response()
+        await self.app(scope, limited_receive, send)
 
 
 def printable(text: str) -> str:

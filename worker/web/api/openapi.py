@@ -62,7 +62,8 @@ PREFER = {
     "name": "Prefer",
     "in": "header",
     "required": False,
-    "description": "`wait=N`: wait up to N seconds (at most 30) for the outcome.",
+    "description": "`wait=N`: wait up to N seconds (at most 30) for the outcome "
+    "(a value that is not a number of seconds is ignored).",
     "schema": {"type": "string", "examples": ["wait=5"]},
 }
 
@@ -103,18 +104,26 @@ def operation(name: str, model: type[Command], queue: str) -> dict[str, Any]:
         "status_code": 202,
         "responses": responses,
         "openapi_extra": {
+            # Documented here, not by a dependency: `send` checks the token itself, and a
+            # dependency would cost every request its solving.
+            "security": [{"bearer": []}],
             "parameters": [IDEMPOTENCY_KEY, PREFER],
             "requestBody": {"required": True, "content": {"application/json": content}},
         },
     }
 
 
+def sendable(commands: CommandRegistry) -> dict[str, type[Command]]:
+    """The commands a client may send: the public ones no policy alone issues."""
+    return {name: model for name, model in commands.public.items() if model.issued_by is None}
+
+
 def command_schemas(commands: CommandRegistry) -> dict[str, Any]:
-    """Every public command's JSON schema (and what they nest), named as in components."""
-    models = [(model, "validation") for model in commands.public.values()]
+    """Every sendable command's JSON schema (and what they nest), named as in components."""
+    models = [(model, "validation") for model in sendable(commands).values()]
     refs, top = models_json_schema(models, ref_template=COMPONENTS + "{model}")  # type: ignore[arg-type]
     schemas: dict[str, Any] = dict(top.get("$defs", {}))
-    for name, model in commands.public.items():
+    for name, model in sendable(commands).items():
         stored = refs[(model, "validation")]["$ref"].removeprefix(COMPONENTS)
         schemas[name] = schemas.pop(stored) if stored != name else schemas[name]
     return schemas

@@ -49,8 +49,9 @@ def _endpoint(resource: Resource, projection: Subscription | None) -> Any:
     names = PARAMETER.findall(resource.path)
 
     async def read(request: Request, after: str | None, wait: float, **path: str) -> JSONResponse:
+        parameters = checked(path)  # before waiting: a bad id is a 400 at once
         await read_your_writes(after, wait, projection)
-        found = await resource.read(checked(path))
+        found = await resource.read(parameters)
         if found is None:
             raise Problem(404, "not_found", f"nothing at {shown(request.url.path)}")
         return JSONResponse(jsonable_encoder(found))

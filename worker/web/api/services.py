@@ -14,10 +14,19 @@ from worker.context import Contexts
 from worker.sagas.client import TemporalConnection
 from worker.web.api.broker import Broker, BrokerUnavailable, Refused, Unroutable
 from worker.web.api.outcomes import record_reply
-from worker.web.problems import unavailable
+from worker.web.problems import RETRY_AFTER, Problem, unavailable
 
 log = logging.getLogger("worker.http")
 TEMPORAL_TIMEOUT = 3.0
+
+
+@dataclass(eq=False)
+class NotSent(Problem):
+    """A 503 for a command that certainly reached no queue (a retry may start afresh)."""
+
+
+def _not_sent(code: str, detail: str) -> NotSent:
+    return NotSent(503, code, detail, headers={"Retry-After": RETRY_AFTER})
 
 
 @dataclass
@@ -26,6 +35,8 @@ class Services:
     catalog: Contexts
     broker: Broker = field(init=False)
     _temporal: TemporalConnection = field(init=False)
+    #: Set when the server begins to stop: requests waiting for an outcome answer at once.
+    stopping: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.broker = Broker(self.settings.amqp_url, record_reply)
@@ -40,19 +51,23 @@ class Services:
         await self.broker.close()
 
     async def publish(self, name: str, body: bytes, key: str) -> None:
-        """Publish the command ``name`` confirmed; a 503 problem when the broker cannot."""
+        """Publish the command ``name`` confirmed; a 503 problem when the broker cannot
+        (:class:`NotSent` when the command certainly reached no queue)."""
         try:
             await self.broker.publish(name, body, key)
         except Unroutable as error:
-            raise unavailable(
+            raise _not_sent(
                 "unroutable",
                 f"the broker could not route {name} ({error}): the worker's topology may not "
                 "be declared yet (has a worker started once?)",
             ) from None
         except Refused as error:
-            raise unavailable("refused", f"the broker refused the command: {error}") from None
+            raise _not_sent("refused", f"the broker refused the command: {error}") from None
         except BrokerUnavailable as error:
-            raise unavailable("broker_unavailable", f"cannot reach the broker: {error}") from None
+            detail = f"cannot reach the broker: {error}"
+            if error.maybe_sent:
+                raise unavailable("broker_unavailable", detail) from None
+            raise _not_sent("broker_unavailable", detail) from None
 
     async def temporal(self) -> Client:
         """The Temporal client, or a 503 ``temporal_unavailable``."""
