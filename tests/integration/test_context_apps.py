@@ -106,6 +106,7 @@ async def test_each_context_s_models_match_its_migrations() -> None:
         "worker": [
             *("InboxRow", "OutboxRow", "AuditRow", "WorkerSecret", "EventLogRow"),
             *("HandlerStateRow", "HandledEventRow", "ProjectionCursorRow", "CommandOutboxRow"),
+            *("ApiTokenRow", "AdministratorRow", "ConsoleSessionRow", "HttpCommandRow"),
         ],
         "accounts": ["AccountRow"],
         "transfers": ["TransferRow"],

@@ -25,13 +25,14 @@ CONTEXT_MIGRATIONS = [
     ("customers", "0002_loyalty_points_bigint"),
 ]
 #: The framework's migrations since the previous release.
-FRAMEWORK_SINCE = ("0006_read_side",)
+FRAMEWORK_SINCE = ("0006_read_side", "0007_front_door")
 #: The tables added since the split, which the previous release never had: the new
-#: contexts', the read side's, and the first generation of each projection's.
+#: contexts', the read side's, the first generation of each projection's, the front door's.
 TABLES_SINCE = {
     *("customers", "products", "product_reservations", "orders", "order_lines"),
     *("event_log", "handler_state", "handled_events", "projection_cursors", "command_outbox"),
     *("account_statement_g1", "customer_orders_g1", "product_availability_g1"),
+    *("api_token", "administrator", "console_session", "http_command"),
 }
 #: Columns added to the previous release's tables (last in each row).
 COLUMNS_SINCE = ("outbox",)
