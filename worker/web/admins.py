@@ -4,6 +4,7 @@ with each failed login of a name."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,9 +26,14 @@ PERMISSIONS = {
 MIN_PASSWORD = 8
 MAX_DELAY = 60.0
 _hasher = PasswordHasher()
-#: Verified against when the name is unknown, so that a wrong name costs as long as a
-#: wrong password and the answer's time tells nothing.
-_UNKNOWN = _hasher.hash("not anybody's password")
+
+
+@functools.cache
+def _unknown() -> str:
+    """Verified against when the name is unknown, so that a wrong name costs as long as a
+    wrong password and the answer's time tells nothing. Made on first use: hashing at
+    import would cost every CLI command ~0.2 s."""
+    return _hasher.hash("not anybody's password")
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,7 @@ async def log_in(name: str, password: str) -> Administrator:
     """
     row = await AdministratorRow.get_or_none(name=name)
     if row is None:
-        await _matches(_UNKNOWN, password)
+        await _matches(await asyncio.to_thread(_unknown), password)
         raise LoginRefused()
     if row.last_failed_at is not None:
         waited = (datetime.now(UTC) - row.last_failed_at).total_seconds()
