@@ -32,7 +32,7 @@ test: install lint
 	scripts/ensure-services
 	scripts/ensure-chromium
 	$(BIN)/python -m bench all --quick --out .data/bench-quick.json
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=30
 
 ## The full benchmark (a few minutes); see docs/performance.md.
 bench: install

@@ -44,7 +44,7 @@ class Stack:
     http: HttpProcess
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(temporal_address: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The worker, the front door and the administrators, all started at once."""
     logs = tmp_path_factory.mktemp("console-logs")
@@ -63,32 +63,32 @@ def stack(temporal_address: str, tmp_path_factory: pytest.TempPathFactory) -> It
             worker.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_env(stack: Stack) -> dict[str, str]:
     return stack.env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_worker(stack: Stack) -> WorkerProcess:
     return stack.worker
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def front_door(stack: Stack) -> HttpProcess:
     return stack.http
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def people(stack: Stack) -> dict[str, tuple[str, str]]:
     return PEOPLE
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base_url(stack: Stack) -> str:
     return stack.http.base_url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def stuck_transfer(console_env: dict[str, str], console_worker: WorkerProcess) -> str:
     """A transfer whose withdrawal fails like a bug (the source row no longer maps): after
     its retries (about 15 s) the saga waits for an operator. Its id."""
@@ -104,12 +104,12 @@ async def stuck_transfer(console_env: dict[str, str], console_worker: WorkerProc
     return transfer_id
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def _the_stuck_transfer_starts_first(stuck_transfer: str) -> None:
     """Requested by every console test, so the saga starts waiting before the first."""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
