@@ -68,7 +68,12 @@ class OutboxRelay:
         """
         while not stop.is_set():
             try:
-                full = await self.publish_pending(channel) == self._batch_size
+                # Each round in a task of its own, so in a context of its own: a transaction
+                # whose end failed while the database went away can leave tortoise's
+                # current-transaction variable behind, and every later round of this loop
+                # would then fail on that released connection (seen in fault scenario 4).
+                round_ = asyncio.create_task(self.publish_pending(channel))
+                full = await round_ == self._batch_size
             except Exception as error:  # the database or broker is away: try again later
                 log.warning("outbox relay failed, retrying: %s", error)
                 full = False

@@ -42,7 +42,10 @@ class CommandRelay:
     async def run(self, channel: AbstractChannel, seal: RetrySeal, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                full = await self.publish_pending(channel, seal) == self._batch_size
+                # A task (a context) per round, as the outbox relay does: a failed
+                # transaction's leftover must not poison the rounds after it.
+                round_ = asyncio.create_task(self.publish_pending(channel, seal))
+                full = await round_ == self._batch_size
             except Exception as error:  # the database or broker is away: try again later
                 log.warning("command relay failed, retrying: %s", error)
                 full = False
