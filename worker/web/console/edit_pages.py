@@ -67,6 +67,20 @@ def router(console: Console) -> APIRouter:
             raise FormError("body", str(refused)) from None
         return reason, command.model_dump_json().encode()
 
+    async def submitted(
+        request: Request, queue: str, letter_id: str
+    ) -> tuple[Visit, DeadLetter, str, str, bytes] | Response:
+        """The acting visit, the letter, its command, and the checked reason and body; or
+        the form again (422) saying what is wrong. Preview and confirm both check."""
+        visit, form = await console.gate.act(request, "act")
+        letter, name = await editable(queue, letter_id)
+        try:
+            reason, body = checked(name, letter, form)
+        except FormError as error:
+            sent = {"body": text(form, "body"), "reason": text(form, "reason")}
+            return edit_form(request, visit, queue, letter, name, 422, errors=error.errors, **sent)
+        return visit, letter, name, reason, body
+
     @routes.get("/letters/{queue}/{letter_id}/edit")
     async def edit(request: Request, queue: str, letter_id: str) -> Response:
         visit = await console.gate.look(request, "act")
@@ -76,15 +90,10 @@ def router(console: Console) -> APIRouter:
 
     @routes.post("/letters/{queue}/{letter_id}/edit")
     async def preview(request: Request, queue: str, letter_id: str) -> Response:
-        visit, form = await console.gate.act(request, "act")
-        letter, name = await editable(queue, letter_id)
-        try:
-            reason, body = checked(name, letter, form)
-        except FormError as error:
-            submitted = {"body": text(form, "body"), "reason": text(form, "reason")}
-            return edit_form(
-                request, visit, queue, letter, name, 422, errors=error.errors, **submitted
-            )
+        answer = await submitted(request, queue, letter_id)
+        if isinstance(answer, Response):
+            return answer
+        visit, letter, name, reason, body = answer
         changes = body_changes(letter.body, body, registry.public[name].identity_fields)
         return console.page(
             request,
@@ -101,15 +110,10 @@ def router(console: Console) -> APIRouter:
 
     @routes.post("/letters/{queue}/{letter_id}/edit/confirm")
     async def confirm(request: Request, queue: str, letter_id: str) -> Response:
-        visit, form = await console.gate.act(request, "act")
-        letter, name = await editable(queue, letter_id)
-        try:
-            reason, body = checked(name, letter, form)
-        except FormError as error:
-            submitted = {"body": text(form, "body"), "reason": text(form, "reason")}
-            return edit_form(
-                request, visit, queue, letter, name, 422, errors=error.errors, **submitted
-            )
+        answer = await submitted(request, queue, letter_id)
+        if isinstance(answer, Response):
+            return answer
+        visit, letter, _, reason, body = answer
         refuse_processed(letter, await processed_status(console.settings, letter.message_id or ""))
         dlq = dead_letters.dlq_of(console.catalog, queue)
         resent = await dead_letters.resend(console, dlq, [letter], visit.name, reason, edited=body)
